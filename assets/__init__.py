@@ -1,0 +1,1 @@
+"""Data shipped with crio-wizard: versions, templates, catalogue, texts and styles (no code)."""
