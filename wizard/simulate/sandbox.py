@@ -1,0 +1,108 @@
+"""Create (or reopen) a simulated host: its sandbox root, its stand-in executables and its Host."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+import wizard
+from wizard.assets import asset_path
+from wizard.host import Host, read_facts
+from wizard.simulate import sim
+from wizard.simulate import tools as tools_package
+
+
+class SimulationError(Exception):
+    """The simulated host cannot be set up as asked (unknown profile or fault, profile mismatch)."""
+
+
+@lru_cache(maxsize=1)
+def _profiles_file() -> dict:
+    return yaml.safe_load(asset_path("sim/profiles.yaml").read_text(encoding="utf-8"))
+
+
+def profile_names() -> list[str]:
+    return list(_profiles_file()["profiles"])
+
+
+def stand_in_tools() -> dict[str, str]:
+    """Every stand-in tool name -> the module under wizard.simulate.tools that implements it."""
+    found: dict[str, str] = {}
+    for module_info in pkgutil.iter_modules(tools_package.__path__):
+        module = importlib.import_module(f"{tools_package.__name__}.{module_info.name}")
+        for name in getattr(module, "TOOLS", {}):
+            found[name] = module_info.name
+    return found
+
+
+def prepare(profile: str, state_dir: Path, speed: float = 0.1, faults: tuple[str, ...] = ()) -> Host:
+    """The simulated host for `profile`, with its sandbox under `state_dir`/sim."""
+    profiles = _profiles_file()["profiles"]
+    if profile not in profiles:
+        raise SimulationError(f"unknown simulated host {profile!r}; choose one of: {', '.join(profiles)}")
+    unknown = sorted(set(faults) - set(sim.FAULTS))
+    if unknown:
+        raise SimulationError(f"unknown fault {', '.join(unknown)}; choose from: {', '.join(sim.FAULTS)}")
+    spec = profiles[profile]
+    sim_dir = state_dir / "sim"
+    root = sim_dir / "root"
+    marker = root / ".sim/profile"
+    if marker.exists():
+        existing = marker.read_text().strip()
+        if existing != profile:
+            raise SimulationError(
+                f"{state_dir} holds a simulated {existing} host; use another --state-dir for {profile} "
+                f"(or `crio-wizard reset` it first)"
+            )
+    else:
+        _create_root(root, spec)
+        marker.write_text(profile + "\n")
+    bin_dir = sim_dir / "bin"
+    _write_launchers(bin_dir)
+    env = dict(os.environ)
+    env.update(
+        {
+            "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}",
+            sim.ROOT_ENV: str(root),
+            sim.PROFILE_ENV: profile,
+            sim.SPEED_ENV: repr(float(speed)),
+            sim.FAULTS_ENV: ",".join(faults),
+        }
+    )
+    facts = read_facts(root, machine=spec["machine"], systemd=spec["systemd"])
+    return Host(root=root, facts=facts, env=env, simulated=profile)
+
+
+def _create_root(root: Path, spec: dict) -> None:
+    (root / ".sim").mkdir(parents=True, exist_ok=True)
+    files = dict(_profiles_file().get("common_files", {}))
+    files.update(spec.get("files", {}))
+    files["/etc/os-release"] = spec["os_release"]
+    if spec["systemd"]:
+        (root / "run/systemd/system").mkdir(parents=True, exist_ok=True)
+    for host_path, content in files.items():
+        target = root / host_path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+
+
+def _write_launchers(bin_dir: Path) -> None:
+    """One small script per tool; `python -S` keeps each call fast (no site-packages scan)."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    package_parent = Path(wizard.__file__).resolve().parent.parent
+    for name, module in stand_in_tools().items():
+        script = (
+            f"#!{sys.executable} -S\n"
+            f"import sys\nsys.path.insert(0, {str(package_parent)!r})\n"
+            f"from wizard.simulate.dispatch import main\nmain({module!r}, {name!r})\n"
+        )
+        launcher = bin_dir / name
+        if not launcher.exists() or launcher.read_text() != script:
+            launcher.write_text(script)
+            launcher.chmod(0o755)

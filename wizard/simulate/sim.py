@@ -1,0 +1,136 @@
+"""What every stand-in shares: the sandbox root, pacing, injected faults and the shared state file."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+ROOT_ENV = "CRIO_WIZARD_SIM_ROOT"
+PROFILE_ENV = "CRIO_WIZARD_SIM_PROFILE"
+SPEED_ENV = "CRIO_WIZARD_SIM_SPEED"
+FAULTS_ENV = "CRIO_WIZARD_SIM_FAULTS"
+
+FAULTS = {
+    "missing-package": "a build dependency cannot be found by the package manager",
+    "build-failure": "the CRI-O build fails (gpgme is not found by pkg-config)",
+    "cni-version": "flannel's conflist carries a cniVersion the CNI library cannot convert (the recipe's error)",
+    "stray-conflist": "a bridge conflist sorts before flannel's and shadows it",
+    "crio-start": "crio fails to start (its OCI runtime is not in $PATH)",
+    "hang": "a build command never ends (stopped by its timeout)",
+}
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A stand-in: `main(argv)` returns the exit code. Until one of `installed_at` exists under the
+    sandbox root, the tool behaves as not installed (exit 127)."""
+
+    main: Callable[[list[str]], int]
+    installed_at: tuple[str, ...] = ()
+
+
+def root() -> Path:
+    return Path(os.environ[ROOT_ENV])
+
+
+def profile() -> str:
+    return os.environ.get(PROFILE_ENV, "rocky9")
+
+
+def host_path(path: str) -> Path:
+    """Map an absolute host path into the sandbox; relative paths stay relative to the cwd."""
+    if not path.startswith("/"):
+        return Path(path)
+    return root() / path.lstrip("/")
+
+
+def pace(seconds: float) -> None:
+    """Sleep a realistic duration, scaled by --sim-speed (0 = no delay)."""
+    factor = float(os.environ.get(SPEED_ENV, "0"))
+    if factor > 0 and seconds > 0:
+        time.sleep(seconds * factor)
+
+
+def say(*lines: str, delay: float = 0.0, err: bool = False) -> None:
+    stream = sys.stderr if err else sys.stdout
+    for line in lines:
+        stream.write(line + "\n")
+        stream.flush()
+        pace(delay)
+
+
+def active_faults() -> set[str]:
+    return {name for name in os.environ.get(FAULTS_ENV, "").split(",") if name}
+
+
+def fault(name: str) -> bool:
+    """Is this fault injected and not yet fired? Faults fire once per sandbox, so a fix or a retry can pass."""
+    if name not in active_faults():
+        return False
+    with state() as data:
+        return name not in data.setdefault("faults_fired", [])
+
+
+def fire(name: str) -> None:
+    with state() as data:
+        fired = data.setdefault("faults_fired", [])
+        if name not in fired:
+            fired.append(name)
+
+
+@contextmanager
+def state() -> Iterator[dict]:
+    """The simulated host's shared state (services, cluster objects...), read-modify-written under a lock."""
+    path = root() / ".sim/state.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(root() / ".sim/state.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = json.loads(path.read_text()) if path.exists() else {}
+        before = json.dumps(data, sort_keys=True)
+        yield data
+        if json.dumps(data, sort_keys=True) != before:
+            temp = path.with_suffix(".tmp")
+            temp.write_text(json.dumps(data, indent=1, sort_keys=True))
+            os.replace(temp, path)
+
+
+def peek() -> dict:
+    """The shared state, read only."""
+    path = root() / ".sim/state.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def install_binary(path: str, name: str, version: str) -> None:
+    """Put a stand-in binary marker on the sandbox (what `make install` or a package would leave)."""
+    target = host_path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(f"#!/bin/false\n# simulated {name} {version}\n")
+    target.chmod(0o755)
+
+
+def installed_version(name: str, *paths: str) -> str | None:
+    """The version recorded in the first installed marker among `paths` (None when not installed)."""
+    for path in paths:
+        target = host_path(path)
+        if target.is_file():
+            for line in target.read_text(errors="replace").splitlines():
+                if line.startswith(f"# simulated {name} "):
+                    return line.split()[-1]
+            return "unknown"
+    return None
+
+
+def write(path: str, content: str, mode: int = 0o644) -> None:
+    target = host_path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.tmp")
+    temp.write_text(content)
+    temp.chmod(mode)
+    os.replace(temp, target)

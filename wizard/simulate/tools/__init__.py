@@ -1,0 +1,1 @@
+"""Stand-in executables of the simulated host, one module per family of tools (each has a TOOLS table)."""
