@@ -103,6 +103,14 @@ class Host:
             raise ValueError(f"not an absolute host path: {host_path!r}")
         return self.root / host_path.lstrip("/")
 
+    def command(self, argv: tuple[str, ...] | list[str]) -> tuple[tuple[str, ...], dict[str, str]]:
+        """The argv to execute and extra environment. On the simulated host a program named by absolute
+        path (/opt/cni/bin/bridge) is run as its stand-in, which checks the file exists in the sandbox."""
+        argv = tuple(argv)
+        if self.simulated and argv[0].startswith("/"):
+            return (Path(argv[0]).name, *argv[1:]), {"CRIO_WIZARD_SIM_ARGV0": argv[0]}
+        return argv, {}
+
     @property
     def is_root_user(self) -> bool:
         return self.simulated is not None or os.geteuid() == 0

@@ -73,6 +73,7 @@ def prepare(profile: str, state_dir: Path, speed: float = 0.1, faults: tuple[str
             sim.PROFILE_ENV: profile,
             sim.SPEED_ENV: repr(float(speed)),
             sim.FAULTS_ENV: ",".join(faults),
+            sim.BIN_ENV: str(bin_dir),
         }
     )
     facts = read_facts(root, machine=spec["machine"], systemd=spec["systemd"])

@@ -16,6 +16,10 @@ ROOT_ENV = "CRIO_WIZARD_SIM_ROOT"
 PROFILE_ENV = "CRIO_WIZARD_SIM_PROFILE"
 SPEED_ENV = "CRIO_WIZARD_SIM_SPEED"
 FAULTS_ENV = "CRIO_WIZARD_SIM_FAULTS"
+BIN_ENV = "CRIO_WIZARD_SIM_BIN"  # the stand-in launcher directory (skipped when resolving PATH in the sandbox)
+ARGV0_ENV = "CRIO_WIZARD_SIM_ARGV0"  # set when a command was called by absolute path, e.g. /opt/cni/bin/bridge
+SELF_ENV = "CRIO_WIZARD_SIM_SELF"  # the host path the running stand-in was found at (for installable tools)
+STANDARD_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
 FAULTS = {
     "missing-package": "a build dependency cannot be found by the package manager",
@@ -29,11 +33,11 @@ FAULTS = {
 
 @dataclass(frozen=True)
 class Tool:
-    """A stand-in: `main(argv)` returns the exit code. Until one of `installed_at` exists under the
-    sandbox root, the tool behaves as not installed (exit 127)."""
+    """A stand-in: `main(argv)` returns the exit code. An `installable` tool exists only once something
+    put it on PATH inside the sandbox (see install_binary); until then it is "command not found"."""
 
     main: Callable[[list[str]], int]
-    installed_at: tuple[str, ...] = ()
+    installable: bool = False
 
 
 def root() -> Path:
@@ -105,6 +109,23 @@ def peek() -> dict:
     """The shared state, read only."""
     path = root() / ".sim/state.json"
     return json.loads(path.read_text()) if path.exists() else {}
+
+
+def which(name: str) -> str | None:
+    """The host path of `name` on PATH inside the sandbox, as a shell on the simulated host would find it."""
+    launcher_dir = os.environ.get(BIN_ENV)
+    dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d and d != launcher_dir]
+    dirs += [d for d in STANDARD_PATH if d not in dirs]
+    for directory in dirs:
+        if directory.startswith("/") and host_path(f"{directory}/{name}").is_file():
+            return f"{directory}/{name}"
+    return None
+
+
+def self_version(name: str) -> str | None:
+    """The version of the running installable stand-in, from the marker it was found at."""
+    where = os.environ.get(SELF_ENV)
+    return installed_version(name, where) if where else None
 
 
 def install_binary(path: str, name: str, version: str) -> None:

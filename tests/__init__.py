@@ -1,0 +1,1 @@
+"""crio-wizard's tests."""
