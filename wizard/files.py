@@ -43,7 +43,7 @@ def fsync_directory(directory: Path) -> None:
 
 
 def make_directories(directory: Path, mode: int = 0o755) -> list[Path]:
-    """Create `directory` and missing parents with `mode` (not narrowed by the umask); return those created, outermost first."""
+    """Create `directory` and missing parents with `mode` (despite the umask); return those made, outermost first."""
     missing: list[Path] = []
     current = directory
     while not current.exists():
