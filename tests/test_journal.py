@@ -123,6 +123,24 @@ def test_transitions_stamp_times_attempts_and_duration(state_dir: Path, clock: l
     )
 
 
+def test_marking_running_again_updates_the_attempt_but_a_stale_running_starts_a_new_one(
+    state_dir: Path, clock: list[str]
+) -> None:
+    journal = Journal.load(state_dir)
+    clock += ["2026-03-01T10:00:00+00:00", "2026-03-01T10:00:30+00:00"]
+    journal.mark("build-crio", "running")
+    journal.mark("build-crio", "running", exit_code=2)
+    in_progress = journal.record("build-crio")
+    assert (in_progress.started, in_progress.exit_code, in_progress.attempts) == ("2026-03-01T10:00:00+00:00", 2, 1)
+
+    # the wizard was killed here; the next one finds "running" on disk
+    clock += ["2026-03-01T11:00:00+00:00"]
+    resumed = Journal.load(state_dir)
+    resumed.mark("build-crio", "running")
+    restarted = resumed.record("build-crio")
+    assert (restarted.started, restarted.exit_code, restarted.attempts) == ("2026-03-01T11:00:00+00:00", None, 2)
+
+
 def test_real_clock_gives_iso_utc_times(state_dir: Path) -> None:
     journal = Journal.load(state_dir)
     journal.mark("packages", "running")

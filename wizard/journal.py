@@ -72,6 +72,9 @@ class Journal:
         self.path = path
         self._steps: dict[str, StepRecord] = dict(steps or {})
         self.meta: dict = dict(meta or {})
+        # steps this Journal object marked running: marking one running again updates that attempt, while
+        # a "running" loaded from disk was left by a wizard that died, so running it again is a new attempt
+        self._attempts_in_progress: set[str] = set()
 
     @classmethod
     def load(cls, state_dir: Path) -> Journal:
@@ -109,8 +112,9 @@ class Journal:
     def mark(self, step_id: str, status: str, **changes: object) -> None:
         """Move a step to `status`, stamp the times that go with it, apply `changes`, and save.
 
-        "running" starts an attempt (started, attempts + 1, clears the last outcome); an ending status
-        stamps finished, and "verified" also the duration. Explicit `changes` win over the stamps.
+        "running" starts an attempt (started, attempts + 1, clears the last outcome) unless this journal
+        already marked the step running (then it only records `changes`); an ending status stamps finished,
+        and "verified" also the duration. Explicit `changes` win over the stamps.
         """
         if status not in STATUSES:
             raise ValueError(f"unknown step status {status!r}; expected one of {', '.join(STATUSES)}")
@@ -120,7 +124,7 @@ class Journal:
         record = self.record(step_id)
         now = utc_now()
         record.status = status
-        if status == "running":
+        if status == "running" and step_id not in self._attempts_in_progress:
             record.started = now
             record.finished = record.exit_code = record.message = None
             record.attempts += 1
@@ -131,6 +135,10 @@ class Journal:
                 record.duration = _seconds_between(record.started, now)
         for name, value in changes.items():
             setattr(record, name, value)
+        if status == "running":
+            self._attempts_in_progress.add(step_id)
+        else:
+            self._attempts_in_progress.discard(step_id)
         self.save()
 
     def steps(self) -> dict[str, StepRecord]:
