@@ -78,11 +78,11 @@ class Answers:
         return yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True)
 
 
-def _merge(base: dict, override: dict) -> dict:
+def merge_over(base: dict, override: dict) -> dict:
     merged = copy.deepcopy(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_over(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -102,7 +102,7 @@ def from_mapping(overrides: Any, source: str = "answers") -> Answers:
     bad_keys = [key for key in overrides if not isinstance(key, str)]
     if bad_keys:
         raise AnswersError([f"{_describe(key)}: keys must be text" for key in bad_keys])
-    data = _merge(default_answers(), overrides)
+    data = merge_over(default_answers(), overrides)
     problems = _schema_problems(data) or _semantic_problems(data)
     if problems:
         raise AnswersError(problems)

@@ -1,0 +1,169 @@
+"""The `crio-wizard` command: the TUI by default, and headless subcommands for scripts and CI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from wizard import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+EPILOG = """\
+commands:
+  (none)      the interactive wizard (plain line mode with --plain or when stdout is not a terminal)
+  run         run every step headless, one line per event
+  plan        print the resolved plan (--format sh: a runnable POSIX script)
+  status      the journal as a table
+  doctor      verify everything again and name what is wrong
+  validate    check an answers file
+  reset       undo what the wizard did
+
+exit codes: 0 verified, 1 a step failed, 2 bad usage or a bad answers file,
+            3 preflight refused (or another wizard holds the state directory), 130 interrupted
+
+examples:
+  crio-wizard --simulate rocky9                 practise on a simulated Rocky Linux 9 host
+  crio-wizard run --simulate debian12 --sim-speed 0 --yes
+  crio-wizard plan --answers my.yaml --format sh > setup.sh
+"""
+
+
+def _common_options() -> argparse.ArgumentParser:
+    # SUPPRESS keeps a value given before the subcommand from being reset by the subcommand's defaults
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--answers", metavar="FILE", help="answers file (YAML); defaults follow the 2019 recipe")
+    common.add_argument("--state-dir", metavar="DIR",
+                        help="journal, logs and backups (root: /var/lib/crio-wizard; else the XDG state dir)")
+    common.add_argument("--simulate", metavar="PROFILE",
+                        help="work on a simulated host: rocky9, centos-stream9, fedora, debian12, ubuntu2404, "
+                             "debian12-container")
+    common.add_argument("--sim-speed", metavar="FACTOR", type=float,
+                        help="simulated durations x FACTOR (1 = real life, 0 = no delay; default 0.1)")
+    common.add_argument("--inject", metavar="FAULT", action="append",
+                        help="simulate a known failure (repeatable): missing-package, build-failure, cni-version, "
+                             "stray-conflist, crio-start, hang")
+    common.add_argument("--lang", choices=("en", "zh"), help="language of texts (default: from the locale)")
+    common.add_argument("--timeout", metavar="SECONDS", type=float,
+                        help="stop any command that runs longer than this")
+    common.add_argument("--ignore-check", metavar="NAME", action="append",
+                        help="waive a preflight check by name (or 'all')")
+    common.add_argument("--plain", action="store_true", help="plain line output instead of the full-screen UI")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options()
+    parser = argparse.ArgumentParser(
+        prog="crio-wizard", parents=[common], epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Set up CRI-O (from source), crictl, minikube with the none driver and flannel, step by "
+                    "step: every step is verified before the next one starts, and a stopped run resumes.")
+    parser.add_argument("--version", action="version", version=f"crio-wizard {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", parents=[common], help="run the steps headless")
+    run.add_argument("--yes", action="store_true", help="do not ask before starting or on failure")
+    run.add_argument("--from", dest="from_step", metavar="STEP", help="start at STEP (it runs again even if done)")
+    run.add_argument("--only", metavar="STEP", help="run only STEP")
+    run.add_argument("--fix", action="store_true", help="apply the fix of a matched known error and retry once")
+    plan = sub.add_parser("plan", parents=[common], help="print the resolved plan")
+    plan.add_argument("--format", choices=("text", "sh"), default="text")
+    sub.add_parser("status", parents=[common], help="the journal as a table")
+    sub.add_parser("doctor", parents=[common], help="verify everything again and name what is wrong")
+    validate = sub.add_parser("validate", parents=[common], help="check an answers file")
+    validate.add_argument("file", metavar="FILE")
+    reset = sub.add_parser("reset", parents=[common], help="undo what the wizard did")
+    reset.add_argument("--yes", action="store_true", help="do not ask")
+    reset.add_argument("--dry-run", action="store_true", help="only list what would be undone")
+    reset.add_argument("--journal-only", action="store_true", help="only forget the journal (e.g. a corrupt one)")
+    return parser
+
+
+def _options(args: argparse.Namespace):
+    from wizard.session import DEFAULT_SIM_SPEED, Options
+    from wizard.texts import detect_lang
+    import os
+
+    return Options(
+        answers_path=getattr(args, "answers", None),
+        state_dir=getattr(args, "state_dir", None),
+        simulate=getattr(args, "simulate", None),
+        sim_speed=getattr(args, "sim_speed", DEFAULT_SIM_SPEED),
+        inject=tuple(getattr(args, "inject", None) or ()),
+        lang=getattr(args, "lang", None) or detect_lang(os.environ),
+        timeout_cap=getattr(args, "timeout", None),
+        ignore_checks=frozenset(getattr(args, "ignore_check", None) or ()),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command
+    if command == "validate":
+        return _validate(args.file)
+    from wizard.answers import AnswersError
+    from wizard.host import UnsupportedHost
+    from wizard.simulate.sandbox import SimulationError
+    from wizard.session import Session
+
+    options = _options(args)
+    try:
+        session = Session.open(options)
+    except AnswersError as error:
+        for problem in error.problems:
+            print(f"crio-wizard: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except (SimulationError, UnsupportedHost, OSError) as error:
+        print(f"crio-wizard: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    from wizard import commands
+
+    if command == "plan":
+        return commands.plan(session, args.format)
+    if command == "status":
+        return commands.status(session)
+    if command == "doctor":
+        return commands.doctor(session)
+    if command == "reset":
+        return commands.reset(session, yes=args.yes, dry_run=args.dry_run, journal_only=args.journal_only)
+    if command == "run":
+        return commands.run(session, yes=args.yes, from_step=args.from_step, only=args.only, fix=args.fix)
+    if getattr(args, "plain", False) or not sys.stdout.isatty():
+        return commands.run(session, yes=False, from_step=None, only=None, fix=False)
+    return commands.tui(session)
+
+
+def _validate(path: str) -> int:
+    from wizard.answers import AnswersError, load
+
+    try:
+        answers = load(path)
+    except AnswersError as error:
+        for problem in error.problems:
+            print(f"{path}: {problem}")
+        return EXIT_USAGE
+    print(f"{path}: valid (scope {answers.scope}, Kubernetes {answers.pins.kubernetes}, CRI-O {answers.pins.crio})")
+    return EXIT_OK
+
+
+def run_cancellable(coroutine) -> int:
+    """Run the coroutine; SIGINT, SIGTERM and SIGHUP (an ssh drop) cancel it cleanly: exit 130."""
+
+    async def guarded():
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, task.cancel)
+        try:
+            return await coroutine
+        except asyncio.CancelledError:
+            return EXIT_INTERRUPTED
+
+    return asyncio.run(guarded())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

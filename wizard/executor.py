@@ -1,0 +1,317 @@
+"""Runs steps: plan, run each action through the runner, verify, and record it all in the journal."""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from wizard import answers as answers_module
+from wizard import events
+from wizard.actions import Action, RemoveFile, Run, Symlink, WriteFile
+from wizard.files import FileEffects
+from wizard.journal import Journal
+from wizard.runner import Runner
+from wizard.steps import steps_in_scope
+from wizard.steps.base import Check, Context, Step
+
+# the journal statuses that mean "this step needs no more work"
+DONE = ("verified", "skipped")
+
+
+def describe(action: Action) -> str:
+    """One line a person can read (and paste): the command, or the file effect."""
+    if isinstance(action, Run):
+        text = shlex.join(action.argv)
+        if action.env:
+            text = shlex.join(f"{key}={value}" for key, value in action.env) + " " + text
+        if action.stdout_to:
+            text += f" > {shlex.quote(action.stdout_to)}"
+        if action.cwd:
+            text = f"(cd {shlex.quote(action.cwd)} && {text})"
+        return "$ " + text
+    if isinstance(action, WriteFile):
+        return f"write {action.path}"
+    if isinstance(action, Symlink):
+        return f"link {action.path} -> {action.target}"
+    return f"remove {action.path}"
+
+
+def mask(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+@dataclass
+class StepOutcome:
+    status: str  # verified | failed | interrupted
+    failure: events.Failure | None = None
+    checks: list[Check] = field(default_factory=list)
+
+
+class Executor:
+    """Drives the steps in scope for one context. The headless CLI and the TUI share it."""
+
+    def __init__(self, ctx: Context, journal: Journal, runner: Runner, emit: events.EventSink,
+                 before_action: Callable[[Step, Action], Awaitable[None]] | None = None,
+                 timeout_cap: float | None = None):
+        self.ctx = ctx
+        self.journal = journal
+        self.runner = runner
+        self.emit = emit
+        self.before_action = before_action  # learn mode: show each command and wait for the learner
+        self.timeout_cap = timeout_cap
+        self.files = FileEffects(ctx.host.root, ctx.state_dir / "backups")
+        self.ctx.runner = runner
+        self.steps: list[Step] = steps_in_scope(ctx)
+        self._invalidate_changed_inputs()
+
+    # -- what to run -------------------------------------------------------------------------
+
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(f"no step {step_id!r} in scope {self.ctx.answers.scope!r}; steps: "
+                       + ", ".join(s.id for s in self.steps))
+
+    def fingerprint(self, step: Step) -> str:
+        return self.ctx.answers.fingerprint(step.inputs)
+
+    def _invalidate_changed_inputs(self) -> None:
+        """A step whose answers changed since it was verified must run again, and so must its dependents."""
+        order = [step.id for step in self.steps]
+        changed = set()
+        for step in self.steps:
+            record = self.journal.steps().get(step.id)
+            if record and record.status in DONE and record.fingerprint not in (None, self.fingerprint(step)):
+                changed.add(step.id)
+        if changed:
+            depends = {step.id: step.after for step in self.steps}
+            self.journal.invalidate_from(order, changed, depends)
+
+    def first_unfinished(self) -> str | None:
+        return self.journal.first_unverified([step.id for step in self.steps])
+
+    def log_path(self, step: Step) -> Path:
+        return self.ctx.state_dir / "logs" / f"{step.id}.log"
+
+    def estimate(self, step: Step) -> float:
+        record = self.journal.steps().get(step.id)
+        if record and record.duration:
+            return record.duration
+        return step.typical_seconds
+
+    # -- running -----------------------------------------------------------------------------
+
+    async def run(self, from_step: str | None = None, only: str | None = None) -> bool:
+        """Run every step in scope that is not done; stop at the first failure. True when all are verified."""
+        if only is not None:
+            outcome = await self.run_step(self.step(only))
+            return self._finish(outcome.status == "verified", only if outcome.status != "verified" else None)
+        started = from_step is None
+        for step in self.steps:
+            if not started:
+                if step.id != from_step:
+                    continue
+                started = True
+                outcome = await self.run_step(step)  # --from re-runs that step even when verified
+            elif await self._already_done(step):
+                continue
+            else:
+                outcome = await self.run_step(step)
+            if outcome.status != "verified":
+                return self._finish(False, step.id)
+        if not started:
+            raise KeyError(f"no step {from_step!r} in scope; steps: " + ", ".join(s.id for s in self.steps))
+        return self._finish(True, None)
+
+    def _finish(self, ok: bool, failed_step_id: str | None) -> bool:
+        self.emit(events.RunFinished(ok=ok, failed_step_id=failed_step_id))
+        return ok
+
+    def _position(self, step: Step) -> tuple[int, int]:
+        return self.steps.index(step) + 1, len(self.steps)
+
+    async def _already_done(self, step: Step) -> bool:
+        """Skipped steps stay skipped; verified ones (and never-run ones) are re-detected, not re-run."""
+        record = self.journal.record(step.id)
+        index, total = self._position(step)
+        if record.status == "skipped":
+            self.emit(events.StepAlreadyDone(step.id, step.title, index, total, "skipped by the user"))
+            return True
+        if record.status not in ("verified", "pending"):
+            return False
+        self.ctx.log_path = self.log_path(step)
+        if not await step.detect(self.ctx):
+            return False
+        reason = "verified earlier, still satisfied" if record.status == "verified" else "already satisfied on this host"
+        if record.status == "pending":
+            self.journal.mark(step.id, "verified", fingerprint=self.fingerprint(step), message=reason)
+        self.emit(events.StepAlreadyDone(step.id, step.title, index, total, reason))
+        return True
+
+    async def run_step(self, step: Step) -> StepOutcome:
+        """Plan, run and verify one step, whatever the journal says."""
+        record = self.journal.record(step.id)
+        log_path = self.log_path(step)
+        log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.ctx.log_path = log_path
+        index, total = self._position(step)
+        self.journal.mark(step.id, "running", fingerprint=self.fingerprint(step), log_path=str(log_path),
+                          attempts=record.attempts + 1, exit_code=None, message=None)
+        self.emit(events.StepStarted(step.id, step.title, index, total, record.attempts, self.estimate(step)))
+        started = time.monotonic()
+        current = "planning"
+        try:
+            actions = step.plan(self.ctx)
+            for number, action in enumerate(actions, start=1):
+                current = describe(action)
+                failure = await self._perform(step, action, number, len(actions), log_path)
+                if failure is not None:
+                    return self._failed(step, failure, started)
+            current = "verifying"
+            checks = await self._verify(step)
+        except asyncio.CancelledError:
+            self.journal.mark(step.id, "interrupted", message=f"interrupted at: {mask(current, self._secrets())}")
+            self.emit(events.StepFinished(step.id, "interrupted", time.monotonic() - started,
+                                          message=f"interrupted at: {current}"))
+            raise
+        failed_checks = [check for check in checks if not check.ok]
+        if failed_checks:
+            reason = "verification failed: " + "; ".join(f"{c.name} ({c.detail})" for c in failed_checks)
+            lines = [f"{check.name}: {check.detail}" for check in failed_checks]
+            failure = events.Failure(step.id, reason, log_path, self._match(step, lines + self._log_tail(log_path)),
+                                     failed_checks)
+            outcome = self._failed(step, failure, started)
+            outcome.checks = checks
+            return outcome
+        duration = time.monotonic() - started
+        self.journal.mark(step.id, "verified", duration=round(duration, 2), exit_code=0, message=None)
+        self.emit(events.StepFinished(step.id, "verified", duration))
+        return StepOutcome("verified", checks=checks)
+
+    async def _verify(self, step: Step) -> list[Check]:
+        checks = await step.verify(self.ctx)
+        for check in checks:
+            self.emit(events.CheckDone(step.id, check))
+        return checks
+
+    def _failed(self, step: Step, failure: events.Failure, started: float) -> StepOutcome:
+        duration = time.monotonic() - started
+        self.journal.mark(step.id, "failed", message=mask(failure.reason, self._secrets()),
+                          exit_code=failure.exit_code)
+        self.emit(events.StepFinished(step.id, "failed", duration, failure=failure, message=failure.reason))
+        return StepOutcome("failed", failure=failure)
+
+    def _secrets(self) -> tuple[str, ...]:
+        return self.ctx.answers.secret_values()
+
+    async def _perform(self, step: Step, action: Action, number: int, count: int,
+                       log_path: Path) -> events.Failure | None:
+        description = mask(describe(action), self._secrets())
+        if self.before_action is not None:
+            await self.before_action(step, action)
+        self.emit(events.ActionStarted(step.id, number, count, description))
+        started = time.monotonic()
+        if not isinstance(action, Run):
+            backup = self._file_effect(action)
+            self.emit(events.ActionFinished(step.id, description, 0, time.monotonic() - started, backup=backup))
+            return None
+        argv, extra_env = self.ctx.host.command(action.argv)
+        timeout = min(action.timeout, self.timeout_cap) if self.timeout_cap else action.timeout
+        to_run = Run(argv, cwd=action.cwd, env=dict(action.env) | extra_env, timeout=timeout,
+                     stdout_to=action.stdout_to, ok_codes=action.ok_codes,
+                     secret_values=action.secret_values + self._secrets())
+        if action.cwd:
+            Path(action.cwd).mkdir(parents=True, exist_ok=True)
+        result = await self.runner.run(
+            to_run, log_path,
+            on_lines=lambda lines: self.emit(events.OutputLines(step.id, lines)),
+            on_heartbeat=lambda silent: self.emit(events.Heartbeat(step.id, silent)),
+        )
+        self.emit(events.ActionFinished(step.id, description, result.exit_code, result.duration, result.timed_out))
+        if result.timed_out:
+            reason = f"{description} did not finish within {timeout:g}s and was stopped"
+        elif result.exit_code not in action.ok_codes:
+            reason = f"{description} exited with {result.exit_code}"
+        else:
+            if action.stdout_to is not None:
+                self.files.write_file(action.stdout_to, result.stdout or b"", 0o644)
+            return None
+        lines = list(result.tail)
+        if result.timed_out:
+            lines.append(f"[timed out after {timeout:g}s: killed]")
+        return events.Failure(step.id, reason, log_path, self._match(step, lines), output_tail=lines[-40:],
+                              exit_code=result.exit_code)
+
+    def _file_effect(self, action: Action) -> Path | None:
+        if isinstance(action, WriteFile):
+            return self.files.write_file(action.path, action.content, action.mode)
+        if isinstance(action, Symlink):
+            return self.files.symlink(action.path, action.target)
+        assert isinstance(action, RemoveFile)
+        return self.files.remove(action.path)
+
+    def _log_tail(self, log_path: Path, count: int = 200) -> list[str]:
+        try:
+            return log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-count:]
+        except OSError:
+            return []
+
+    def _match(self, step: Step, lines: list[str]) -> list:
+        from wizard import catalogue
+
+        return catalogue.match(step.id, lines)
+
+    # -- decisions the user makes ------------------------------------------------------------
+
+    def skip(self, step_id: str, reason: str = "skipped by the user") -> None:
+        step = self.step(step_id)
+        self.journal.mark(step.id, "skipped", fingerprint=self.fingerprint(step), message=reason)
+        self.emit(events.StepFinished(step.id, "skipped", 0.0, message=reason))
+
+    async def apply_fix(self, failure: events.Failure) -> bool:
+        """Run the first matched known error's fix (after the user saw its preview). True when it ran cleanly."""
+        from wizard import catalogue
+
+        match = next((m for m in failure.matches if m.entry.fix), None)
+        if match is None:
+            return False
+        step = self.step(failure.step_id)
+        actions, answer_updates = catalogue.fix_plan(match, self.ctx)
+        if answer_updates:
+            self._update_answers(answer_updates)
+        for number, action in enumerate(actions, start=1):
+            problem = await self._perform(step, action, number, len(actions), failure.log_path)
+            if problem is not None:
+                self.emit(events.FixApplied(step.id, match.entry.id, False, problem.reason))
+                return False
+        self.emit(events.FixApplied(step.id, match.entry.id, True, "fix applied"))
+        return True
+
+    def _update_answers(self, updates: dict) -> None:
+        """A fix may change an answer (e.g. oci_runtime: runc); it is kept in the journal for later runs."""
+        overrides = dict(self.journal.meta.get("answer_overrides", {}))
+        overrides.update(updates)
+        self.journal.meta["answer_overrides"] = overrides
+        self.journal.save()
+        self.ctx.answers = apply_overrides(self.ctx.answers, overrides)
+
+
+def apply_overrides(answers: answers_module.Answers, overrides: dict) -> answers_module.Answers:
+    """The answers with dotted-key overrides (from fixes) applied on top."""
+    data: dict = {}
+    for dotted, value in overrides.items():
+        node = data
+        *parents, last = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    merged = answers_module.merge_over(answers.data, data)
+    return answers_module.from_mapping(merged)
