@@ -121,7 +121,7 @@ class Executor:
                     continue
                 started = True
                 outcome = await self.run_step(step)  # --from re-runs that step even when verified
-            elif await self._already_done(step):
+            elif await self.already_done(step):
                 continue
             else:
                 outcome = await self.run_step(step)
@@ -138,7 +138,7 @@ class Executor:
     def _position(self, step: Step) -> tuple[int, int]:
         return self.steps.index(step) + 1, len(self.steps)
 
-    async def _already_done(self, step: Step) -> bool:
+    async def already_done(self, step: Step) -> bool:
         """Skipped steps stay skipped; verified ones (and never-run ones) are re-detected, not re-run."""
         record = self.journal.record(step.id)
         index, total = self._position(step)
