@@ -60,12 +60,11 @@ class SubprocessProbeRunner:
     def __init__(self, host):
         self.host = host
 
-    async def probe(self, argv, timeout: float = 30.0, log_path=None):
+    async def probe(self, argv, timeout: float = 30.0, log_path=None, env=None):
         from wizard.runner import ProbeResult
 
-        argv, extra_env = self.host.command(argv)
         try:
-            done = subprocess.run(argv, env={**self.host.env, **extra_env}, capture_output=True, text=True,
+            done = subprocess.run(argv, env={**self.host.env, **(env or {})}, capture_output=True, text=True,
                                   timeout=timeout)
         except FileNotFoundError:
             return ProbeResult(exit_code=127, output=f"{argv[0]}: command not found")

@@ -412,9 +412,11 @@ class Runner:
         return result(child.exit_code)
 
     async def probe(
-        self, argv: list[str] | tuple[str, ...], timeout: float = 30.0, log_path: Path | None = None
+        self, argv: list[str] | tuple[str, ...], timeout: float = 30.0, log_path: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> ProbeResult:
-        """A short check (e.g. `crio --version`): output captured whole; not affected by cancel()."""
+        """A short check (e.g. `crio --version`): output captured whole; not affected by cancel().
+        `env` is added to the runner's environment."""
         argv = list(argv)
         cwd = str(self._default_cwd)
         masker = _Masker(self._secret_values)
@@ -422,7 +424,7 @@ class Runner:
         timed_out = False
         started = time.monotonic()
         try:
-            child = await self._spawn(argv, cwd, self._env, {1: captured.extend})
+            child = await self._spawn(argv, cwd, {**self._env, **(env or {})}, {1: captured.extend})
         except OSError as error:
             exit_code, message = _spawn_failure(error, argv[0], cwd)
             captured += message.encode() + b"\n"

@@ -42,7 +42,8 @@ class Context:
 
     async def probe(self, argv: list[str], timeout: float = 30.0) -> "ProbeResult":
         assert self.runner is not None, "probe() needs a runner"
-        return await self.runner.probe(argv, timeout=timeout, log_path=self.log_path)
+        command, extra_env = self.host.command(argv)
+        return await self.runner.probe(command, timeout=timeout, log_path=self.log_path, env=extra_env)
 
     def read(self, host_path: str) -> str | None:
         """The text of a host file, or None when it is missing or unreadable."""
