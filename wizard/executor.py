@@ -16,7 +16,7 @@ from wizard.files import FileEffects
 from wizard.journal import Journal
 from wizard.runner import Runner
 from wizard.steps import steps_in_scope
-from wizard.steps.base import Check, Context, Step
+from wizard.steps.base import Check, Context, PlanRefused, Step
 
 # the journal statuses that mean "this step needs no more work"
 DONE = ("verified", "skipped")
@@ -169,7 +169,13 @@ class Executor:
         started = time.monotonic()
         current = "planning"
         try:
-            actions = step.plan(self.ctx)
+            try:
+                await step.prepare(self.ctx)
+                actions = step.plan(self.ctx)
+            except PlanRefused as refusal:
+                failure = events.Failure(step.id, f"refused before any change: {refusal}", log_path,
+                                         self._match(step, [str(refusal)]))
+                return self._failed(step, failure, started)
             for number, action in enumerate(actions, start=1):
                 current = describe(action)
                 failure = await self._perform(step, action, number, len(actions), log_path)

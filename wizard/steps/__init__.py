@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from wizard.steps.base import Check, Context, Step
+from wizard.steps.base import Check, Context, PlanRefused, Step
 
 # (module under wizard.steps, class name), in execution order
 STEP_CLASSES = (
@@ -14,6 +14,7 @@ STEP_CLASSES = (
     ("crio_build", "CrioBuild"),  # crio-build: CRI-O from source (or package)
     ("conmon", "Conmon"),  # conmon
     ("cni_plugins", "CniPlugins"),  # cni-plugins: /opt/cni/bin
+    ("cni_config", "CniConfig"),  # cni-config: a bridge network for pods before a cluster CNI exists
     ("flannel_cni", "FlannelCni"),  # flannel-cni: the flannel CNI binary (cluster+flannel)
     ("crio_config", "CrioConfig"),  # crio-config: crio.conf, 02-crio.conf, policy.json
     ("crio_service", "CrioService"),  # crio-service: systemd unit, or crio in the background
@@ -38,4 +39,4 @@ def steps_in_scope(ctx: Context) -> list[Step]:
     return [step for step in all_steps() if step.applies(ctx)]
 
 
-__all__ = ["Check", "Context", "Step", "STEP_CLASSES", "all_steps", "steps_in_scope"]
+__all__ = ["Check", "Context", "PlanRefused", "Step", "STEP_CLASSES", "all_steps", "steps_in_scope"]

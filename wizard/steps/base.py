@@ -60,6 +60,11 @@ class Context:
         return path.is_file() and bool(path.stat().st_mode & 0o111)
 
 
+class PlanRefused(Exception):
+    """The step cannot be planned safely on this host (e.g. the CNI plugins reject the cniVersion);
+    nothing was changed, and the message says why."""
+
+
 class Step:
     """One unit the user sees. Subclasses set the class attributes and implement plan/verify."""
 
@@ -80,6 +85,10 @@ class Step:
     async def detect(self, ctx: Context) -> bool:
         """Is the step already satisfied? By default: do all its checks pass?"""
         return all(check.ok for check in await self.verify(ctx))
+
+    async def prepare(self, ctx: Context) -> None:
+        """Look at the host right before the step runs (probes allowed) and keep what plan() needs in
+        ctx.notes. Raise PlanRefused to stop before any change. `crio-wizard plan` does not call it."""
 
     def plan(self, ctx: Context) -> list[Action]:
         raise NotImplementedError(f"{type(self).__name__} must plan its actions")
