@@ -104,11 +104,15 @@ class Host:
         return self.root / host_path.lstrip("/")
 
     def command(self, argv: tuple[str, ...] | list[str]) -> tuple[tuple[str, ...], dict[str, str]]:
-        """The argv to execute and extra environment. On the simulated host a program named by absolute
-        path (/opt/cni/bin/bridge) is run as its stand-in, which checks the file exists in the sandbox."""
+        """The argv to execute and extra environment. A program named by absolute path (/opt/cni/bin/bridge)
+        is looked up under the root; on the simulated host its stand-in runs and checks the file exists."""
         argv = tuple(argv)
-        if self.simulated and argv[0].startswith("/"):
-            return (Path(argv[0]).name, *argv[1:]), {"CRIO_WIZARD_SIM_ARGV0": argv[0]}
+        if argv[0].startswith("/"):
+            if self.simulated:
+                return (Path(argv[0]).name, *argv[1:]), {"CRIO_WIZARD_SIM_ARGV0": argv[0]}
+            if self.root != Path("/"):
+                # a real host staged under another root (tests, image builds): run the program found there
+                return (str(self.path(argv[0])), *argv[1:]), {}
         return argv, {}
 
     @property

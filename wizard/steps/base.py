@@ -40,10 +40,12 @@ class Context:
         configured = self.answers.get("workdir")
         return Path(configured) if configured else self.state_dir / "src"
 
-    async def probe(self, argv: list[str], timeout: float = 30.0) -> "ProbeResult":
+    async def probe(self, argv: list[str], timeout: float = 30.0, env: dict[str, str] | None = None) -> "ProbeResult":
+        """Run a short check command (logged to the step's log); `env` adds variables (e.g. CNI_COMMAND)."""
         assert self.runner is not None, "probe() needs a runner"
         command, extra_env = self.host.command(argv)
-        return await self.runner.probe(command, timeout=timeout, log_path=self.log_path, env=extra_env)
+        return await self.runner.probe(command, timeout=timeout, log_path=self.log_path,
+                                       env={**(env or {}), **extra_env})
 
     def read(self, host_path: str) -> str | None:
         """The text of a host file, or None when it is missing or unreadable."""

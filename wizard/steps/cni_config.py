@@ -13,7 +13,7 @@ SUPPORTED_NOTE = "cni_supported_versions"
 
 async def supported_versions(ctx: Context, plugin: str = "bridge") -> list[str]:
     """Ask the installed plugin which CNI spec versions it accepts (CNI_COMMAND=VERSION)."""
-    result = await ctx.probe(["env", "CNI_COMMAND=VERSION", f"{cni.PLUGIN_DIR}/{plugin}"])
+    result = await ctx.probe([f"{cni.PLUGIN_DIR}/{plugin}"], env={"CNI_COMMAND": "VERSION"})
     if result.exit_code != 0:
         raise PlanRefused(f"{cni.PLUGIN_DIR}/{plugin} did not answer CNI_COMMAND=VERSION "
                           f"(exit {result.exit_code}): {result.output.strip()[:200]}")
@@ -55,13 +55,13 @@ class CniConfig(Step):
             return [Check(f"{cni.BRIDGE_CONFLIST} is valid JSON", False, str(error))]
         version = document.get("cniVersion", "")
         checks = [Check(f"{cni.BRIDGE_CONFLIST} is valid JSON", True, f"cniVersion {version}")]
-        probe = await ctx.probe(["env", "CNI_COMMAND=VERSION", f"{cni.PLUGIN_DIR}/bridge"])
         try:
-            supported = cni.parse_version_result(probe.output) if probe.exit_code == 0 else []
-        except ValueError:
-            supported = []
-        checks.append(Check(f'the bridge plugin supports cniVersion "{version}"', version in supported,
-                            "supports " + (", ".join(supported) or f"nothing (exit {probe.exit_code})")))
+            supported = await supported_versions(ctx)
+        except PlanRefused as error:
+            supported, seen = [], str(error)
+        else:
+            seen = "supports " + ", ".join(supported)
+        checks.append(Check(f'the bridge plugin supports cniVersion "{version}"', version in supported, seen))
         return checks
 
     def owns(self, ctx: Context) -> Owned:
