@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from wizard import pins
+from wizard import mirrors, pins
 from wizard.assets import asset_path
 
 
@@ -67,6 +67,8 @@ class Answers:
             parts = urlsplit(url)
             if parts.password:
                 found.append(parts.password)
+            if parts.username and parts.password:
+                found.append(f"{parts.username}:{parts.password}")
         return tuple(found)
 
     def fingerprint(self, key_paths: list[str] | tuple[str, ...]) -> str:
@@ -103,7 +105,10 @@ def from_mapping(overrides: Any, source: str = "answers") -> Answers:
     if bad_keys:
         raise AnswersError([f"{_describe(key)}: keys must be text" for key in bad_keys])
     data = merge_over(default_answers(), overrides)
-    problems = _schema_problems(data) or _semantic_problems(data)
+    data["mirror"] = mirrors.normalize(data["mirror"])
+    problems = _schema_problems(data)
+    problems += [problem for problem in _semantic_problems(data)
+                 if problem.split(":")[0] not in {p.split(":")[0] for p in problems}]
     if problems:
         raise AnswersError(problems)
     return Answers(data)
@@ -141,14 +146,15 @@ def _reason(error: Any) -> str:
 
 
 def _semantic_problems(data: dict) -> list[str]:
+    """What a schema cannot say. Runs on unvalidated data too, so every access checks its type."""
     problems = []
-    if data["kubernetes"] not in pins.kubernetes_minors():
+    if isinstance(data.get("kubernetes"), str) and data["kubernetes"] not in pins.kubernetes_minors():
         problems.append(
             f"kubernetes: bad value {_describe(data['kubernetes'])}: the pinning table knows "
             + ", ".join(pins.kubernetes_minors())
         )
     try:
-        network = ipaddress.ip_network(data["pod_cidr"], strict=True)
+        network = ipaddress.ip_network(str(data.get("pod_cidr")), strict=True)
     except ValueError as error:
         problems.append(f"pod_cidr: bad value {_describe(data['pod_cidr'])}: {error}")
     else:
@@ -160,11 +166,19 @@ def _semantic_problems(data: dict) -> list[str]:
             problems.append(
                 f"pod_cidr: bad value {_describe(data['pod_cidr'])}: overlaps the service network 10.96.0.0/12"
             )
+    proxy = data.get("proxy") if isinstance(data.get("proxy"), dict) else {}
     for key in ("http", "https"):
-        url = data["proxy"][key]
-        if url and not urlsplit(url).hostname:
+        url = proxy.get(key)
+        if isinstance(url, str) and url and not _has_host(url):
             problems.append(f"proxy.{key}: bad value {_describe(url)}: no host name")
     return problems
+
+
+def _has_host(url: str) -> bool:
+    try:
+        return bool(urlsplit(url).hostname)
+    except ValueError:
+        return False
 
 
 def load(path: str | Path | None) -> Answers:
