@@ -89,7 +89,7 @@ def crio_setting(key: str, default: str) -> str:
 def crio_version() -> str:
     found = sim.which("crio")
     version = sim.installed_version("crio", found) if found else None
-    return (version or "unknown").lstrip("v")
+    return (version or "unknown").removeprefix("v")
 
 
 def status(argv: list[str]) -> int:
@@ -114,7 +114,9 @@ def status(argv: list[str]) -> int:
         sim.say(log_line("fatal", f'do get request: Get "http://{escaped}/info": dial unix {socket}: '
                                   "connect: no such file or directory"), err=True)
         return 1
-    sim.say(f"cgroup driver: {crio_setting('cgroup_manager', 'systemd')}",
+    # the running daemon answers with the configuration it loaded when it started
+    running = sim.peek().get("services", {}).get("crio", {})
+    sim.say(f"cgroup driver: {running.get('cgroup_manager') or crio_setting('cgroup_manager', 'systemd')}",
             "storage driver: overlay",
             "storage graph root: /var/lib/containers/storage",
             "storage image: ",
@@ -179,7 +181,7 @@ def start_crio(emit: Callable[[str], None], supervisor: str) -> bool:
                           "CAP_SETGID, CAP_SETUID, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_KILL"))
     emit(log_line("info", f'Runtime handler "{runtime}" container create timeout not set, using default: 240 seconds'))
     runtime_version = sim.installed_version(runtime, sim.which(runtime) or "") or "unknown"
-    emit(log_line("info", f"Using runtime handler {runtime} version {runtime_version.lstrip('v')}"))
+    emit(log_line("info", f"Using runtime handler {runtime} version {runtime_version.removeprefix('v')}"))
     emit(log_line("info", "Using the internal default seccomp profile"))
     emit(log_line("info", "Conmon does support the --sync option"))
     emit(log_line("info", f"Using conmon executable: {_conmon_path()}"))
@@ -191,7 +193,8 @@ def start_crio(emit: Callable[[str], None], supervisor: str) -> bool:
         pid = allocate_pids(data, 1)
         crio = data.setdefault("services", {}).setdefault("crio", {"enabled": False})
         crio.update({"active": True, "failed": False, "pid": pid, "supervisor": supervisor,
-                     "since": time.time(), "path": sim.which("crio")})
+                     "since": time.time(), "path": sim.which("crio"),
+                     "cgroup_manager": crio_setting("cgroup_manager", "systemd")})
     socket = sim.host_path(CRIO_SOCKET)
     socket.parent.mkdir(parents=True, exist_ok=True)
     socket.write_text("")
@@ -374,7 +377,8 @@ def _unit_command(command: str, unit: str, argv: list[str], quiet: bool) -> int:
         return _status(unit)
     if command == "reset-failed":
         with sim.state() as data:
-            data.get("services", {}).get(unit, {})["failed"] = False
+            if unit in data.get("services", {}):
+                data["services"][unit]["failed"] = False
         return 0
     sim.say(f"Unknown command verb {command}.", err=True)
     return 1
