@@ -15,7 +15,7 @@ class StepStarted:
     title: str
     index: int  # 1-based position among the steps in scope
     total: int
-    attempt: int
+    attempt: int  # 1 for the first attempt
     estimate: float | None  # seconds, from the previous run (or the step's typical duration)
 
 

@@ -163,9 +163,10 @@ class Executor:
         log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.ctx.log_path = log_path
         index, total = self._position(step)
+        estimate = self.estimate(step)
         self.journal.mark(step.id, "running", fingerprint=self.fingerprint(step), log_path=str(log_path),
-                          attempts=record.attempts + 1, exit_code=None, message=None)
-        self.emit(events.StepStarted(step.id, step.title, index, total, record.attempts, self.estimate(step)))
+                          exit_code=None, message=None)
+        self.emit(events.StepStarted(step.id, step.title, index, total, record.attempts, estimate))
         started = time.monotonic()
         current = "planning"
         try:

@@ -6,6 +6,7 @@ import sys
 from typing import TextIO
 
 from wizard import events
+from wizard.texts import explanation, t
 
 
 class LinePrinter:
@@ -14,6 +15,13 @@ class LinePrinter:
     def __init__(self, stream: TextIO | None = None, lang: str = "en"):
         self.stream = stream or sys.stdout
         self.lang = lang
+
+    def title(self, step_id: str, fallback: str) -> str:
+        """The step's title in the chosen language (the step's own English title if it has none)."""
+        try:
+            return explanation(step_id, self.lang)["title"]
+        except KeyError:
+            return fallback
 
     def _say(self, *lines: str) -> None:
         self.stream.write("".join(line + "\n" for line in lines))
@@ -25,8 +33,9 @@ class LinePrinter:
             prefix = f"[{event.step_id}] "
             self.stream.write("".join(prefix + line + "\n" for line in event.lines))
         elif isinstance(event, events.StepStarted):
-            attempt = f" (attempt {event.attempt + 1})" if event.attempt else ""
-            self._say(f"==> [{event.index}/{event.total}] {event.step_id}: {event.title}{attempt}")
+            attempt = f" (attempt {event.attempt})" if event.attempt > 1 else ""
+            self._say(f"==> [{event.index}/{event.total}] {event.step_id}: "
+                      f"{self.title(event.step_id, event.title)}{attempt}")
         elif isinstance(event, events.StepAlreadyDone):
             self._say(f"==> [{event.index}/{event.total}] {event.step_id}: done ({event.reason})")
         elif isinstance(event, events.ActionStarted):
@@ -49,9 +58,9 @@ class LinePrinter:
             self._say(f"    fix {event.known_error_id}: {outcome}")
         elif isinstance(event, events.RunFinished):
             if event.ok:
-                self._say("==> every step in scope is verified")
+                self._say("==> " + t("plain.run_ok", self.lang))
             else:
-                self._say(f"==> stopped at {event.failed_step_id}; fix the cause and run again to resume there")
+                self._say("==> " + t("plain.run_failed", self.lang, step=event.failed_step_id))
 
     def _step_finished(self, event: events.StepFinished) -> None:
         if event.status == "verified":
@@ -72,12 +81,13 @@ def failure_lines(failure: events.Failure, lang: str = "en") -> list[str]:
     if failure.matches:
         for match in failure.matches:
             entry = match.entry
-            lines.append(f"    known error {entry.id}: {entry.text('title', lang)}")
+            lines.append(f"    {t('failure.known_error', lang, title=entry.text('title', lang))} [{entry.id}]")
             lines.append(f"      {entry.text('explanation', lang)}")
             if entry.fix:
                 summary = entry.fix["summary"]
                 lines.append(f"      fix: {summary.get(lang) or summary['en']}")
     else:
-        lines.append("    no known error matches this output; read the log for the cause")
-    lines.append(f"    log: {failure.log_path}")
+        lines.append("    " + t("failure.no_match", lang))
+        lines += [f"    | {line}" for line in failure.output_tail[-10:]]
+    lines.append("    " + t("failure.log_path", lang, path=failure.log_path))
     return lines
