@@ -98,3 +98,22 @@ def test_mirror_overrides_one_layer_of_a_preset():
     assert mirrors.go_env(custom)["GOPROXY"] == "https://goproxy.io,direct"
     assert custom.get("mirror.git")  # the rest of the preset stays
     assert problems_of({"mirror": "nowhere"}) == ["mirror.preset: bad value 'nowhere': must be one of none, cn"]
+
+
+def test_a_teacher_can_hand_out_the_answers_as_a_url(tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "room.yaml").write_text("scope: runtime\noci_runtime: runc\n")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        loaded = answers.load(f"{base}/room.yaml")
+        assert loaded.scope == "runtime" and loaded.get("oci_runtime") == "runc"
+        with pytest.raises(answers.AnswersError, match="cannot download"):
+            answers.load(f"{base}/missing.yaml")
+    finally:
+        server.shutdown()

@@ -181,17 +181,37 @@ def _has_host(url: str) -> bool:
         return False
 
 
+def fetch(url: str, timeout: float = 15.0, limit: int = 1 << 20) -> str:
+    """The text of an answers file a teacher published (http/https); AnswersError when it cannot be had."""
+    from urllib.request import urlopen
+
+    try:
+        with urlopen(url, timeout=timeout) as response:  # noqa: S310 - the scheme is checked by the caller
+            body = response.read(limit + 1)
+    except (OSError, ValueError) as error:
+        raise AnswersError([f"{url}: cannot download: {error}"]) from None
+    if len(body) > limit:
+        raise AnswersError([f"{url}: larger than {limit} bytes: not an answers file"])
+    return body.decode("utf-8", errors="replace")
+
+
 def load(path: str | Path | None) -> Answers:
-    """Load an answers file (or only the defaults when `path` is None)."""
+    """Load an answers file, a path or an http(s) URL (or only the defaults when `path` is None)."""
     if path is None:
         return from_mapping({})
+    if isinstance(path, str) and path.startswith(("http://", "https://")):
+        return _parse(fetch(path), path)
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise AnswersError([f"{path}: cannot read: {error}"]) from None
+    return _parse(text, str(path))
+
+
+def _parse(text: str, source: str) -> Answers:
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise AnswersError([f"{path}: not valid YAML: {str(error).splitlines()[0]}"]) from None
-    return from_mapping(document, source=str(path))
+        raise AnswersError([f"{source}: not valid YAML: {str(error).splitlines()[0]}"]) from None
+    return from_mapping(document, source=source)

@@ -35,7 +35,9 @@ examples:
 def _common_options() -> argparse.ArgumentParser:
     # SUPPRESS keeps a value given before the subcommand from being reset by the subcommand's defaults
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
-    common.add_argument("--answers", metavar="FILE", help="answers file (YAML); defaults follow the 2019 recipe")
+    common.add_argument("--answers", metavar="FILE|URL",
+                        help="answers file (YAML, a path or an http(s) URL a teacher hands out); "
+                             "defaults follow the 2019 recipe")
     common.add_argument("--state-dir", metavar="DIR",
                         help="journal, logs and backups (root: /var/lib/crio-wizard; else the XDG state dir)")
     common.add_argument("--simulate", metavar="PROFILE",
@@ -52,6 +54,8 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument("--ignore-check", metavar="NAME", action="append",
                         help="waive a preflight check by name (or 'all')")
     common.add_argument("--plain", action="store_true", help="plain line output instead of the full-screen UI")
+    common.add_argument("--learn", action="store_true",
+                        help="learn mode: show each command before it runs and wait (for workshops)")
     return common
 
 
@@ -95,6 +99,7 @@ def _options(args: argparse.Namespace):
         lang=getattr(args, "lang", None) or detect_lang(os.environ),
         timeout_cap=getattr(args, "timeout", None),
         ignore_checks=frozenset(getattr(args, "ignore_check", None) or ()),
+        learn=getattr(args, "learn", False),
     )
 
 

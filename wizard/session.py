@@ -29,6 +29,7 @@ class Options:
     lang: str = "en"
     timeout_cap: float | None = None  # upper bound for every command's timeout, in seconds
     ignore_checks: frozenset[str] = field(default_factory=frozenset)
+    learn: bool = False  # the TUI shows each command before it runs and waits
 
 
 def default_state_dir(simulate: str | None) -> Path:
@@ -46,6 +47,12 @@ def make_state_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, 0o700)
     return path
+
+
+def _answers_origin(answers_path: str | None) -> str | None:
+    if answers_path is None or answers_path.startswith(("http://", "https://")):
+        return answers_path
+    return str(Path(answers_path).resolve())
 
 
 class Session:
@@ -117,7 +124,7 @@ class Session:
         assert self.journal is not None, "acquire() the session first"
         self.journal.meta.update({
             "simulated": self.host.simulated,
-            "answers": str(Path(self.options.answers_path).resolve()) if self.options.answers_path else None,
+            "answers": _answers_origin(self.options.answers_path),
             "scope": self.answers.scope,
         })
         runner = self.runner()
