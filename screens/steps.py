@@ -1,0 +1,421 @@
+"""The step screen: the step list with statuses, live output with progress, the checks, and the failure panel."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import suppress
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Log, Static
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
+
+from screens.explain import ExplainScreen
+from screens.failure import FailurePanel
+from screens.fix_preview import FixPreviewDialog
+from screens.full_log import FullLogScreen
+from screens.skip_confirm import SkipConfirmDialog
+from screens.widgets import (STATUS_MARKS, HostBanner, duration_text, localize_bindings, shown_text,
+                             status_label, step_title)
+from wizard import events
+from wizard.actions import Action, WriteFile
+from wizard.catalogue import FixError
+from wizard.executor import Executor, describe
+from wizard.steps.base import Check, Step
+from wizard.texts import explanation, t
+
+LOG_LINES = 5000  # on screen; the full output is in the step's log file
+FLUSH_INTERVAL = 1 / 30  # one Log write per frame, however fast the command prints
+PROGRESS_INTERVAL = 0.5
+SILENT_AFTER = 10.0  # seconds without output before the progress line says so
+LEARN_PREVIEW_LINES = 8  # lines of a file shown before learn mode writes it
+
+# what each phase of the screen allows: True enabled, None shown but disabled
+ALLOWED: dict[str, dict[str, bool | None]] = {
+    "running": {"continue": None, "retry": None, "fix": None, "skip": None},
+    "learn": {"continue": True, "retry": None, "fix": None, "skip": None},
+    "failed": {"continue": None, "retry": True, "fix": True, "skip": True},
+    "done": {"continue": True, "retry": None, "fix": None, "skip": None},
+}
+BUTTONS = (("continue", "key.continue"), ("retry", "key.retry"), ("fix", "key.fix"), ("skip", "key.skip"),
+           ("explain", "key.explain"), ("log", "key.log"))
+
+
+class StepRow(Static):
+    """One step in the list: its status as a mark and a word, and its id. A click explains the step."""
+
+    def __init__(self, step: Step, status: str, lang: str) -> None:
+        super().__init__(markup=False, id=f"row-{step.id}")
+        self.step = step
+        self.lang = lang
+        self.status = ""
+        self.set_status(status)
+
+    def set_status(self, status: str) -> None:
+        self.remove_class(f"-{self.status}")
+        self.status = status
+        self.add_class(f"-{status}")
+        self.update(f"{STATUS_MARKS.get(status, '?')} {self.step.id:<14} {t('status.' + status, self.lang)}")
+
+    def on_click(self) -> None:
+        self.app.push_screen(ExplainScreen(self.step))
+
+
+class StepScreen(Screen[None]):
+    """Runs the steps one at a time from a worker; the user decides what happens after a failure."""
+
+    BINDINGS = [
+        Binding("enter", "continue", "key.continue", id="run"),
+        Binding("r", "retry", "key.retry", id="retry"),
+        Binding("f", "fix", "key.fix", id="fix"),
+        Binding("s", "skip", "key.skip", id="skip"),
+        Binding("e", "explain", "key.explain", id="explain"),
+        Binding("l", "log", "key.log", id="log"),
+    ]
+
+    phase: reactive[str] = reactive("running", init=False)
+
+    def __init__(self, executor: Executor) -> None:
+        super().__init__()
+        self.executor = executor
+        self.worker: Worker | None = None
+        self.pending_lines: list[str] = []
+        self.current_id: str | None = None  # the step being run, or the last one run
+        self.failure: events.Failure | None = None
+        self.problem: str | None = None  # an engine error or a fix that did not work
+        self.checks: list[Check] = []
+        self.started_at = self.last_output_at = 0.0
+        self.finished_at: float | None = None
+        self.step_started: events.StepStarted | None = None
+        self.action_started: events.ActionStarted | None = None
+        self.learner_ready = asyncio.Event()
+        self.learn_explained: set[str] = set()
+        self.summary_due = False
+
+    @property
+    def lang(self) -> str:
+        return self.app.lang
+
+    def compose(self) -> ComposeResult:
+        localize_bindings(self, self.lang)
+        self.sub_title = t("screen.steps", self.lang)
+        records = self.executor.journal.steps()
+        yield Header()
+        yield HostBanner(self.executor.ctx.host.simulated, self.lang)
+        with Horizontal(id="body"):
+            with VerticalScroll(id="step-list"):
+                yield Static(t("screen.steps", self.lang), classes="heading")
+                for step in self.executor.steps:
+                    record = records.get(step.id)
+                    yield StepRow(step, record.status if record else "pending", self.lang)
+            with Vertical(id="work"):
+                yield Static(id="progress", markup=False)
+                yield Static(id="action", markup=False)
+                yield Static(id="learn", markup=False)
+                yield Log(max_lines=LOG_LINES, id="output")
+                yield Static(id="checks", markup=False)
+                yield FailurePanel(self.executor, self.lang, id="failure")
+                with Horizontal(id="buttons"):
+                    for action, label in BUTTONS:
+                        button = Button(t(label, self.lang), action=f"screen.{action}", id=f"button-{action}",
+                                        compact=True)
+                        button.can_focus = False  # the keys act on the screen, not on a focused button
+                        yield button
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(FLUSH_INTERVAL, self.flush_output)
+        self.set_interval(PROGRESS_INTERVAL, self.refresh_progress)
+        self.query_one("#learn").display = False
+        self.query_one("#checks").display = False
+        self.query_one(Log).focus()
+        self.watch_phase(self.phase)
+        self.run_from(0)
+
+    # -- driving the executor --------------------------------------------------------------------
+
+    def run_from(self, index: int, fix: events.Failure | None = None) -> None:
+        self.worker = self.drive(index, fix)
+
+    def index_of(self, step_id: str) -> int:
+        return [step.id for step in self.executor.steps].index(step_id)
+
+    @work(group="steps", exclusive=True, exit_on_error=False)
+    async def drive(self, start_index: int, fix: events.Failure | None = None) -> None:
+        """Run from `start_index` on, one step at a time; stop at the first step that is not verified."""
+        self.failure = self.problem = None
+        self.phase = "running"
+        if fix is not None:
+            self.pending_lines.append(f"==> {fix.step_id}: " + t("key.fix", self.lang))
+            try:
+                fixed = await self.executor.apply_fix(fix)
+            except FixError as error:
+                fixed, self.problem = False, str(error)
+            if not fixed:
+                self.failure = fix
+                self.phase = "failed"
+                return
+        for step in self.executor.steps[start_index:]:
+            self.current_id = step.id
+            self.select_row(step.id)
+            if await self.executor.already_done(step):
+                continue
+            outcome = await self.executor.run_step(step)
+            if outcome.status != "verified":
+                self.failure = outcome.failure
+                self.phase = "failed"
+                return
+        self.phase = "done"
+        if self.app.screen is self:
+            self.app.show_summary()
+        else:
+            self.summary_due = True  # the user is reading help or a log: show it when they come back
+
+    def on_screen_resume(self) -> None:
+        if self.summary_due:
+            self.summary_due = False
+            self.app.show_summary()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "steps" or event.state != WorkerState.ERROR:
+            return
+        # a bug or a broken host file surfaced as an exception: show it and let the user retry or skip
+        self.problem = f"{type(event.worker.error).__name__}: {event.worker.error}"
+        if self.current_id is not None:
+            self.set_row(self.current_id, "failed")
+        self.phase = "failed"
+
+    async def stop(self) -> bool:
+        """Cancel a running step (the runner kills its process group). True when one was running."""
+        worker = self.worker
+        if worker is None or worker.is_finished:
+            return False
+        worker.cancel()
+        with suppress(WorkerCancelled, WorkerFailed):
+            await worker.wait()
+        return True
+
+    async def wait_for_learner(self, step: Step, action: Action) -> None:
+        """Learn mode: show the next command (and why the step exists, once) and wait for Enter."""
+        lines = []
+        if step.id not in self.learn_explained:
+            self.learn_explained.add(step.id)
+            with suppress(KeyError):
+                lines += [explanation(step.id, self.lang)["why"], ""]
+        lines += [t("learn.next_command", self.lang), "  " + shown_text(describe(action))]
+        if isinstance(action, WriteFile):
+            content = action.content.splitlines()
+            lines += ["    " + line for line in content[:LEARN_PREVIEW_LINES]]
+            if len(content) > LEARN_PREVIEW_LINES:
+                lines.append("    ...")
+        lines.append(t("learn.press_enter", self.lang))
+        panel = self.query_one("#learn", Static)
+        panel.update("\n".join(lines))
+        panel.display = True
+        self.learner_ready.clear()
+        self.phase = "learn"
+        try:
+            await self.learner_ready.wait()
+        finally:
+            panel.display = False
+        self.phase = "running"
+
+    # -- engine events ---------------------------------------------------------------------------
+
+    def show_event(self, event: events.Event) -> None:
+        """Called synchronously by the executor (same event loop): cheap updates only; output is batched."""
+        if isinstance(event, events.OutputLines):
+            self.pending_lines.extend(event.lines)
+            self.last_output_at = self.app.clock()
+        elif isinstance(event, events.StepStarted):
+            self.step_begins(event)
+        elif isinstance(event, events.StepAlreadyDone):
+            status = self.executor.journal.record(event.step_id).status
+            self.set_row(event.step_id, status)
+            self.pending_lines.append(f"==> [{event.index}/{event.total}] {event.step_id}: {event.reason}")
+        elif isinstance(event, events.ActionStarted):
+            self.action_started = event
+            self.pending_lines.append(shown_text(event.description))
+            self.last_output_at = self.app.clock()
+            self.refresh_action()
+        elif isinstance(event, events.ActionFinished):
+            if event.timed_out:
+                self.pending_lines.append(f"[{t('status.interrupted', self.lang)}: {event.duration:.0f}s]")
+            elif event.exit_code not in (0, None):
+                self.pending_lines.append(f"[exit {event.exit_code}]")
+        elif isinstance(event, events.CheckDone):
+            self.checks.append(event.check)
+            self.refresh_checks()
+        elif isinstance(event, events.StepFinished):
+            self.step_ends(event)
+        elif isinstance(event, events.FixApplied):
+            word = t("preflight.pass" if event.ok else "preflight.fail", self.lang)
+            self.pending_lines.append(f"==> {event.known_error_id}: {word} ({event.message})")
+            if not event.ok:
+                self.problem = t("failure.fix_failed", self.lang, message=event.message)
+
+    def step_begins(self, event: events.StepStarted) -> None:
+        self.step_started = event
+        self.action_started = None
+        self.current_id = event.step_id
+        self.started_at = self.last_output_at = self.app.clock()
+        self.finished_at = None
+        self.checks = []
+        self.set_row(event.step_id, "running")
+        self.select_row(event.step_id)
+        title = step_title(self.executor.step(event.step_id), self.lang)
+        self.pending_lines.append(f"==> [{event.index}/{event.total}] {event.step_id}: {title}")
+        self.refresh_checks()
+        self.refresh_action()
+        self.refresh_progress()
+
+    def step_ends(self, event: events.StepFinished) -> None:
+        self.set_row(event.step_id, event.status)
+        if event.step_id != self.current_id:
+            return  # a skip of a step that never started here
+        self.finished_at = self.app.clock()
+        self.action_started = None
+        if event.failure is not None:
+            self.failure = event.failure
+        word = status_label(event.status, self.lang)
+        self.pending_lines.append(f"<== {event.step_id}: {word}" + (f" ({event.message})" if event.message else ""))
+        self.refresh_action()
+        self.refresh_progress()
+
+    # -- rendering -------------------------------------------------------------------------------
+
+    def flush_output(self) -> None:
+        if not self.pending_lines:
+            return
+        lines, self.pending_lines = self.pending_lines, []
+        # lines beyond what the Log keeps would be dropped by it anyway: do not measure them
+        self.query_one(Log).write_lines(lines[-LOG_LINES:])
+
+    def set_row(self, step_id: str, status: str) -> None:
+        with suppress(Exception):
+            self.query_one(f"#row-{step_id}", StepRow).set_status(status)
+
+    def select_row(self, step_id: str) -> None:
+        for row in self.query(StepRow):
+            row.set_class(row.step.id == step_id, "-current")
+        with suppress(Exception):
+            self.query_one(f"#row-{step_id}", StepRow).scroll_visible()
+
+    def refresh_progress(self) -> None:
+        started = self.step_started
+        if started is None:
+            self.query_one("#progress", Static).update("")
+            return
+        now = self.app.clock()
+        end = self.finished_at if self.finished_at is not None else now
+        title = step_title(self.executor.step(started.step_id), self.lang)
+        parts = [t("progress.step_of", self.lang, index=started.index, total=started.total, title=title)]
+        attempt = self.executor.journal.record(started.step_id).attempts  # counts the one running now
+        if attempt > 1:
+            parts.append(t("progress.attempt", self.lang, attempt=attempt))
+        parts.append(t("progress.elapsed", self.lang, elapsed=duration_text(end - self.started_at)))
+        if self.finished_at is None and self.phase == "running":
+            silent = now - self.last_output_at
+            if silent >= SILENT_AFTER:
+                parts.append(t("progress.still_running", self.lang, silent=duration_text(silent)))
+            else:
+                parts.append(t("progress.last_output", self.lang, ago=duration_text(silent)))
+            remaining = (started.estimate or 0) - (now - self.started_at)
+            if remaining > 0:
+                parts.append(t("progress.estimate_left", self.lang, estimate=duration_text(remaining)))
+            else:
+                parts.append(t("progress.estimate_unknown", self.lang))
+        self.query_one("#progress", Static).update(" · ".join(parts))
+
+    def refresh_action(self) -> None:
+        action = self.action_started
+        label = self.query_one("#action", Static)
+        if action is None:
+            label.update("")
+            return
+        counter = t("progress.action_of", self.lang, number=action.number, count=action.count)
+        label.update(f"{counter}: {shown_text(action.description)}")
+
+    def refresh_checks(self) -> None:
+        panel = self.query_one("#checks", Static)
+        panel.display = bool(self.checks) and self.phase != "failed"
+        text = Text(t("steps.checks", self.lang) + "\n", style="bold")
+        for check in self.checks:
+            mark = "✓ " + t("preflight.pass", self.lang) if check.ok else "✗ " + t("preflight.fail", self.lang)
+            text.append(f"{mark}  ", style="bold" if check.ok else "bold reverse")
+            text.append(check.name + (f": {check.detail}" if check.detail else "") + "\n")
+        text.rstrip()
+        panel.update(text)
+
+    def watch_phase(self, phase: str) -> None:
+        self.refresh_bindings()
+        for action, _label in BUTTONS:
+            allowed = self.check_action(action, ())
+            button = self.query_one(f"#button-{action}", Button)
+            button.display = allowed is not False
+            button.disabled = not allowed
+        panel = self.query_one(FailurePanel)
+        if phase == "failed":
+            panel.show(self.failure, self.problem)
+        panel.display = phase == "failed"
+        self.refresh_checks()
+        self.refresh_progress()
+        # the panels above and below the output changed size: keep its newest lines in view
+        output = self.query_one(Log)
+        self.call_after_refresh(output.scroll_end, animate=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        allowed = ALLOWED.get(self.phase, {})
+        if action not in allowed:
+            return True
+        if action == "fix" and allowed[action]:
+            return True if self.failure and any(match.entry.fix for match in self.failure.matches) else None
+        return allowed[action]
+
+    # -- keys ------------------------------------------------------------------------------------
+
+    def focus_step(self) -> Step:
+        """The step the keys e and l are about: the current one, else the next to run."""
+        step_id = self.current_id or self.executor.first_unfinished() or self.executor.steps[0].id
+        return self.executor.step(step_id)
+
+    def action_continue(self) -> None:
+        if self.phase == "learn":
+            self.learner_ready.set()
+        elif self.phase == "done":
+            self.app.show_summary()
+
+    def action_retry(self) -> None:
+        self.run_from(self.index_of(self.focus_step().id))
+
+    def action_fix(self) -> None:
+        failure = self.failure
+        if failure is None:
+            return
+
+        def answered(apply: bool | None) -> None:
+            if apply:
+                self.run_from(self.index_of(failure.step_id), fix=failure)
+
+        self.app.push_screen(FixPreviewDialog(failure), answered)
+
+    def action_skip(self) -> None:
+        step = self.focus_step()
+
+        def answered(skip: bool | None) -> None:
+            if skip:
+                self.executor.skip(step.id)
+                self.run_from(self.index_of(step.id) + 1)
+
+        self.app.push_screen(SkipConfirmDialog(step), answered)
+
+    def action_explain(self) -> None:
+        self.app.push_screen(ExplainScreen(self.focus_step()))
+
+    def action_log(self) -> None:
+        self.app.push_screen(FullLogScreen(self.executor.log_path(self.focus_step())))
