@@ -10,7 +10,6 @@ import sys
 from datetime import datetime, timezone
 
 from wizard.simulate import sim
-from wizard.simulate.tools import service
 
 try:  # Python 3.11+; the stand-ins run without site-packages, so no tomli fallback here
     import tomllib
@@ -263,8 +262,17 @@ def _toml_problem(path: str) -> str | None:
 
 # value-taking global options that may come before the subcommand (crio --config "" config ...)
 GLOBAL_OPTIONS = ("--config", "-c", "--config-dir", "-d", "--log-level", "-l", "--root", "-r", "--runroot")
-# `crio status` asks the running daemon, whose simulation lives with the service stand-ins
-SUBCOMMANDS = {"version": _version_command, "config": _config_command, "status": service.status}
+
+
+def _status_command(args: list[str]) -> int:
+    # `crio status` asks the running daemon, whose simulation lives with the service stand-ins (imported
+    # only here: every other crio call stays quick)
+    from wizard.simulate.tools import service
+
+    return service.status(args)
+
+
+SUBCOMMANDS = {"version": _version_command, "config": _config_command, "status": _status_command}
 
 
 def crio_main(argv: list[str]) -> int:
@@ -277,7 +285,7 @@ def crio_main(argv: list[str]) -> int:
             args.pop(0)
     if args and args[0] in SUBCOMMANDS:
         return SUBCOMMANDS[args[0]](args[1:])
-    sim.say(f"crio {' '.join(argv)}: not simulated here (the simulated crio answers --version, version and config)",
+    sim.say(f"crio {' '.join(argv)}: not simulated here (the simulated crio answers --version, version, config and status)",
             err=True)
     return 1
 
