@@ -40,7 +40,9 @@ EXAMPLES: dict[str, list[str]] = {
         'plugin type="bridge" failed (add): failed to set bridge addr: "cni0" already has an IP address '
         "different from 10.244.0.1/24",
         'level=info msg="Found CNI network crio (type=bridge) at /etc/cni/net.d/10-crio-bridge.conflist"',
-        "coredns-668d6bf9bc-4xk2p pod IP 10.85.0.3 is outside the pod CIDR 10.233.64.0/18",
+        "[FAIL] coredns pod IPs inside FLANNEL_SUBNET 10.233.64.0/24: 10.85.0.3",
+        "[FAIL] CRI-O uses 10-flannel.conflist (the first file in /etc/cni/net.d): "
+        "/etc/cni/net.d/05-lab.conflist shadows 10-flannel.conflist: remove it",
     ],
     "crio-02-conf-missing": ["sed: can't read /etc/crio/crio.conf.d/02-crio.conf: No such file or directory"],
     "sudo-path": ["sudo: crictl: command not found"],
@@ -310,6 +312,21 @@ def test_stray_conflist_fix_fills_the_file_name_from_the_log(tmp_path):
     assert [action.argv for action in actions[2:]] == [
         ("ip", "link", "delete", "cni0"), ("kubectl", "-n", "kube-system", "delete", "pod", "-l", "k8s-app=kube-dns")]
     assert all(action.ok_codes == (0, 1) for action in actions[2:])
+
+
+def test_stray_conflist_named_by_the_flannel_check_is_removed(tmp_path):
+    ctx = sim_context(tmp_path, "debian12")
+    write_host_file(ctx, "/etc/cni/net.d/05-lab.conflist", "{}")
+    found = match_one("cni-conflist-shadowed", EXAMPLES["cni-conflist-shadowed"][3])
+    assert found.groups == ("05-lab.conflist",)
+    assert catalogue.fix_plan(found, ctx)[0][0] == RemoveFile("/etc/cni/net.d/05-lab.conflist")
+
+
+def test_the_wizards_own_bridge_addresses_are_not_a_symptom():
+    """In the cluster scope the wizard's bridge (10.85.0.0/16) is the pod network: its addresses are fine."""
+    lines = ["[ok]   crictl inspectp: pod IP inside 10.85.0.0/16: 10.85.0.7",
+             "[FAIL] process tree: 1 -> conmon -> container: ps shows no process 4242"]
+    assert catalogue.match("cluster-check", lines) == []
 
 
 def test_stray_conflist_fix_without_a_file_name_removes_only_what_exists(tmp_path):

@@ -327,14 +327,12 @@ def _is_host_path(path: str) -> bool:
 
 
 def _context_values(ctx: Context) -> dict[str, str]:
-    answers = ctx.answers
-    cgroup_manager = answers.get("cgroup_manager")
-    if cgroup_manager == "auto":
-        cgroup_manager = "systemd" if ctx.host.facts.systemd else "cgroupfs"
+    from wizard.steps.crio_config import cgroup_manager, pause_image  # the values crio-config writes
+
     return {
-        "pause_image": answers.get("pause_image") or answers.pins.pause_image,
-        "cgroup_manager": cgroup_manager,
-        "cni_version": answers.pins.cni_version,
+        "pause_image": pause_image(ctx),
+        "cgroup_manager": cgroup_manager(ctx),
+        "cni_version": ctx.answers.pins.cni_version,
     }
 
 
