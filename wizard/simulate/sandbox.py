@@ -80,9 +80,29 @@ def prepare(profile: str, state_dir: Path, speed: float = 0.1, faults: tuple[str
     return Host(root=root, facts=facts, env=env, simulated=profile)
 
 
+@lru_cache(maxsize=1)
+def _machine_file() -> dict:
+    return yaml.safe_load(asset_path("sim/machine.yaml").read_text(encoding="utf-8"))
+
+
+def machine_files(family: str, systemd: bool) -> dict[str, str]:
+    """The /proc, /sys and /etc files a simulated machine of this family has (assets/sim/machine.yaml)."""
+    files: dict[str, str] = {}
+    for layer in _machine_file()["layers"]:
+        when = layer.get("when", {})
+        if family in when.get("family", [family]) and when.get("systemd", systemd) == systemd:
+            files.update(layer["files"])
+    return files
+
+
 def _create_root(root: Path, spec: dict) -> None:
     (root / ".sim").mkdir(parents=True, exist_ok=True)
-    files = dict(_profiles_file().get("common_files", {}))
+    # the family comes from the profile's os-release, so write that first and read it back
+    os_release = root / "etc/os-release"
+    os_release.parent.mkdir(parents=True, exist_ok=True)
+    os_release.write_text(spec["os_release"])
+    files = machine_files(read_facts(root, machine=spec["machine"], systemd=spec["systemd"]).family, spec["systemd"])
+    files.update(_profiles_file().get("common_files", {}))
     files.update(spec.get("files", {}))
     files["/etc/os-release"] = spec["os_release"]
     if spec["systemd"]:
