@@ -96,10 +96,11 @@ class Crictl(Step):
             config = yaml.safe_load(text) or {}
         except yaml.YAMLError as error:
             return Check(name, False, f"not valid YAML: {str(error).splitlines()[0]}")
-        endpoints = {key: config.get(key) for key in ("runtime-endpoint", "image-endpoint")} \
-            if isinstance(config, dict) else {}
-        wrong = [f"{key}: {value}" for key, value in endpoints.items() if value != CRIO_ENDPOINT]
-        return Check(name, not wrong and bool(endpoints), "; ".join(wrong) or f"both endpoints {CRIO_ENDPOINT}")
+        if not isinstance(config, dict):
+            return Check(name, False, "not a mapping of settings")
+        wrong = [f"{key}: {config.get(key)}" for key in ("runtime-endpoint", "image-endpoint")
+                 if config.get(key) != CRIO_ENDPOINT]
+        return Check(name, not wrong, "; ".join(wrong) or f"both endpoints {CRIO_ENDPOINT}")
 
     def owns(self, ctx: Context) -> Owned:
         return Owned(files=[prefix_bin(ctx, "crictl"), CRICTL_YAML])

@@ -55,7 +55,7 @@ def source_dir(ctx: Context, name: str) -> Path:
 
 
 def release_version(ref: str) -> str | None:
-    """"1.35.6" for a release tag like "v1.35.6"; None for branches and commits."""
+    """The version a release tag names ("1.35.6" for "v1.35.6"); None for branches and commits."""
     match = _RELEASE_TAG.fullmatch(ref)
     return match.group(1) if match else None
 

@@ -190,8 +190,9 @@ def _cri_o_repository(directory: str) -> bool:
     return folder.is_dir() and any("cri-o" in path.name or "cri_o" in path.name for path in folder.iterdir())
 
 
-def _not_wrong_family(tool: str, wanted: str) -> bool:
-    if manager() == wanted:
+def _exists_here(tool: str, package_manager: str) -> bool:
+    """A Debian host has no dnf or rpm, an EL host no apt-get or dpkg-query: the shell says so."""
+    if manager() == package_manager:
         return True
     sys.stderr.write(f"{tool}: command not found\n")
     return False
@@ -214,7 +215,7 @@ def _dnf_available(name: str, enabled: set[str]) -> bool:
 
 
 def dnf_main(argv: list[str]) -> int:
-    if not _not_wrong_family("dnf", "dnf"):
+    if not _exists_here("dnf", "dnf"):
         return 127
     assume_yes = any(arg in ("-y", "--assumeyes") for arg in argv)
     extra_repos = {arg.split("=", 1)[1] for arg in argv if arg.startswith("--enablerepo=")}
@@ -308,7 +309,7 @@ def _dnf_install(names: list[str], assume_yes: bool, extra_repos: set[str]) -> i
 # ---------------------------------------------------------------- rpm
 
 def rpm_main(argv: list[str]) -> int:
-    if not _not_wrong_family("rpm", "dnf"):
+    if not _exists_here("rpm", "dnf"):
         return 127
     if argv[:1] == ["--version"]:
         sim.say("RPM version 4.16.1.3")
@@ -341,7 +342,7 @@ def _apt_available(name: str, lists_stale: bool) -> bool:
 
 
 def apt_get_main(argv: list[str]) -> int:
-    if not _not_wrong_family("apt-get", "apt"):
+    if not _exists_here("apt-get", "apt"):
         return 127
     words = [arg for arg in argv if not arg.startswith("-")]
     simulate = any(arg in ("-s", "--simulate", "--dry-run", "--just-print") for arg in argv)
@@ -421,7 +422,7 @@ def _apt_install(names: list[str], simulate: bool) -> int:
 # ---------------------------------------------------------------- dpkg-query
 
 def dpkg_query_main(argv: list[str]) -> int:
-    if not _not_wrong_family("dpkg-query", "apt"):
+    if not _exists_here("dpkg-query", "apt"):
         return 127
     show_format = "${binary:Package}\t${Version}\n"
     names = []
