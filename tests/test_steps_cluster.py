@@ -96,6 +96,16 @@ def test_minikube_download_install_link_and_proxy(plan_context):
     assert actions.index(written[0]) < actions.index(start)
 
 
+def test_minikube_owns_its_binaries_the_manifest_and_the_cni_leftovers(plan_context):
+    seed = Minikube().owns(plan_context(flannel={"style": "apply-after-start"}))
+    assert {"/usr/local/bin/minikube", "/usr/local/bin/kubectl", MANIFEST_PATH, "/run/flannel/subnet.env",
+            "/etc/cni/net.d/10-flannel.conflist"} <= set(seed.files)
+    assert seed.links == ["cni0", "flannel.1"] and seed.units == ["kubelet"]
+    assert {"/var/lib/cni/networks", "/run/flannel", "/var/lib/minikube"} <= set(seed.dirs)
+    bridge = Minikube().owns(plan_context(scope="cluster"))
+    assert bridge.links == ["bridge"] and MANIFEST_PATH not in bridge.files
+
+
 def test_rendered_manifest_carries_cidr_backend_and_pinned_images(tmp_path):
     template = asset_path("templates", "kube-flannel.yml").read_text()
     text = render_manifest(template, SEED_CIDR, "host-gw", flannel_tag="v9.9.9", cni_plugin_tag="v8.8.8-flannel1")
@@ -252,6 +262,7 @@ async def test_flannel_applied_after_start_replaces_a_shadowing_bridge(simulated
     assert not ctx.exists("/etc/cni/net.d/10-crio-bridge.conflist")
     assert ctx.exists(MANIFEST_PATH)
     await assert_verified(Flannel(), ctx)
+    await assert_verified(ClusterCheck(), ctx)
 
 
 async def test_minikubes_own_flannel_for_the_default_cidr(simulated):

@@ -160,7 +160,7 @@ class Flannel(Step):
     async def verify(self, ctx: Context) -> list[Check]:
         checks = [await self._rolled_out(ctx), await self._coredns_ready(ctx)]
         devices = await self._devices(ctx)
-        subnet_checks, flannel_subnet = await self._subnet_env(ctx, devices)
+        subnet_checks, flannel_subnet = self._subnet_env(ctx, devices)
         checks += subnet_checks
         if ctx.answers.get("flannel.backend") == "vxlan":
             checks.append(self._vxlan_device(devices))
@@ -171,8 +171,8 @@ class Flannel(Step):
         return checks
 
     def owns(self, ctx: Context) -> Owned:
-        # the manifest, conflists, links and /run/flannel are listed by the minikube step, which
-        # also owns `minikube delete`: reset undoes the whole cluster there
+        # the manifest, conflists, links and /run/flannel are listed by the minikube step: reset
+        # takes the cluster down as a whole (`minikube delete`, then those leftovers)
         return Owned()
 
     async def _rolled_out(self, ctx: Context) -> Check:
@@ -209,7 +209,7 @@ class Flannel(Step):
             devices["uplink"] = devices[uplink.group(1)]
         return devices
 
-    async def _subnet_env(self, ctx: Context, devices: dict[str, str]) -> tuple[list[Check], str | None]:
+    def _subnet_env(self, ctx: Context, devices: dict[str, str]) -> tuple[list[Check], str | None]:
         text = ctx.read(SUBNET_ENV)
         if text is None:
             return [Check(f"{SUBNET_ENV} written by flanneld", False, "missing")], None
@@ -270,9 +270,10 @@ class Flannel(Step):
         text = ctx.read(f"{CNI_CONFIG_DIR}/{FLANNEL_CONFLIST_NAME}")
         if text is not None:
             try:
-                version = json.loads(text).get("cniVersion", "")
+                document = json.loads(text)
             except ValueError:
-                version = "(not JSON)"
+                document = {"cniVersion": "(not JSON)"}
+            version = document.get("cniVersion", "") if isinstance(document, dict) else "(not a JSON object)"
             wanted = ctx.answers.pins.cni_version
             checks.append(Check(f"{FLANNEL_CONFLIST_NAME} has cniVersion {wanted}", version == wanted,
                                 f"cniVersion {version!r}" if version else "no cniVersion"))

@@ -18,7 +18,8 @@ CNI_LEFTOVER_FILES = (
     f"{flannel.CNI_CONFIG_DIR}/{flannel.FLANNEL_CONFLIST_NAME}",
     flannel.SUBNET_ENV,
 )
-CNI_LEFTOVER_LINKS = ("cni0", "flannel.1", "bridge")  # "bridge" is the device minikube's bridge CNI names
+FLANNEL_LINKS = ("cni0", "flannel.1")
+BRIDGE_CNI_LINK = "bridge"  # the device minikube's bridge CNI (scope cluster) creates
 CNI_LEFTOVER_DIRS = ("/var/lib/cni/networks", "/run/flannel")
 MINIKUBE_DIRS = ("/var/lib/minikube", "/etc/kubernetes/manifests", "/var/tmp/minikube")
 STATUS_WANTED = {"host": "Running", "kubelet": "Running", "apiserver": "Running", "kubeconfig": "Configured"}
@@ -97,10 +98,12 @@ class Minikube(Step):
 
     def owns(self, ctx: Context) -> Owned:
         files = [MINIKUBE, KUBECTL, *CNI_LEFTOVER_FILES]
-        if uses_rendered_manifest(ctx.answers) or ctx.answers.get("flannel.style") == "apply-after-start":
+        links = [BRIDGE_CNI_LINK] if ctx.answers.scope == "cluster" else list(FLANNEL_LINKS)
+        if uses_rendered_manifest(ctx.answers) or (
+                ctx.answers.scope == "cluster+flannel" and ctx.answers.get("flannel.style") == "apply-after-start"):
             files.append(flannel.MANIFEST_PATH)
-        return Owned(files=files, units=["kubelet"], links=list(CNI_LEFTOVER_LINKS),
-                     dirs=[*CNI_LEFTOVER_DIRS, *MINIKUBE_DIRS])
+        # kubelet: the none driver installs and enables its systemd unit
+        return Owned(files=files, units=["kubelet"], links=links, dirs=[*CNI_LEFTOVER_DIRS, *MINIKUBE_DIRS])
 
     async def _version(self, ctx: Context) -> Check:
         wanted = ctx.answers.pins.minikube

@@ -82,6 +82,7 @@ def _new_id() -> str:
 
 
 def _new_uid() -> str:
+    """A Kubernetes object uid (a random UUID)."""
     digits = os.urandom(16).hex()
     return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-a{digits[17:20]}-{digits[20:]}"
 
@@ -272,10 +273,13 @@ def _network_from(file_name: str, config: dict) -> dict:
                            gateway=values["FLANNEL_SUBNET"], bridge="cni0",
                            mtu=int(values.get("FLANNEL_MTU", UPLINK_MTU)))
     elif kind == "bridge":
-        ipam = first.get("ipam", {})
-        ranges = ipam.get("ranges") or [[{}]]
-        subnet = ipam.get("subnet") or ranges[0][0].get("subnet", "")
-        network.update(subnet=subnet, gateway=_gateway(subnet), bridge=first.get("bridge", "cni0"))
+        ipam = first.get("ipam") or {}
+        try:
+            subnet = ipam.get("subnet") or ipam["ranges"][0][0]["subnet"]
+            network.update(subnet=str(ipaddress.ip_network(subnet, strict=False)), gateway=_gateway(subnet),
+                           bridge=first.get("bridge", "cni0"))
+        except (KeyError, IndexError, TypeError, ValueError):
+            network["error"] = 'plugin type="bridge" failed (add): no IP ranges specified'
     else:
         network["error"] = f'plugin type="{kind}" failed (add): the simulated host runs bridge and flannel networks only'
     return network
@@ -344,7 +348,7 @@ def _deploy_flannel(data: dict, cni_conf: str, net_conf: dict, namespace: str, i
     if not sim.host_path(f"{PLUGIN_DIR}/flannel").is_file():
         sim.install_binary(f"{PLUGIN_DIR}/flannel", "flannel", plugin_tag)
     if _fault(data, "cni-version"):
-        cni_conf = _without_cni_version(cni_conf)  # as the seed's 2019 manifest had it
+        cni_conf = _without_cni_version(cni_conf)  # the conflist behind the seed's error (DOMAIN.md section 4)
         _fire(data, "cni-version")
     sim.write(FLANNEL_CONFLIST, cni_conf)
     if _fault(data, "stray-conflist"):
@@ -406,7 +410,10 @@ def _embedded_file(text: str, key: str) -> str | None:
                 block.append(following)
             return textwrap.dedent("\n".join(block)).strip() + "\n"
         if value.startswith('"'):
-            return json.loads(value)
+            try:
+                return json.loads(value)  # a double-quoted YAML string reads as JSON unless it uses YAML escapes
+            except ValueError:
+                return value.strip('"')
         if value.startswith("'"):
             return value[1:-1].replace("''", "'")
         return value
@@ -701,6 +708,35 @@ def _rollout_status(cluster: dict, words: list[str], flags: dict) -> int:
     return 0
 
 
+def _delete_pods(data: dict, words: list[str], flags: dict) -> int:
+    """Delete pods; their controller (or the kubelet, for static pods) makes replacements at once."""
+    kind = words[0].split("/")[0] if words else ""
+    if kind not in ("pods", "pod", "po"):
+        sim.say("error: the simulated cluster deletes pods only", err=True)
+        return 1
+    cluster = data["cluster"]
+    name = words[0].partition("/")[2] or (words[1] if len(words) > 1 else None)
+    doomed = _selected(cluster["pods"], flags, name)
+    if not doomed:
+        sim.say(f"No resources found in {flags.get('namespace', 'default')} namespace.", err=True)
+        return 1 if name else 0
+    for pod in doomed:
+        cluster["pods"].remove(pod)
+        sim.say(f'pod "{pod["name"]}" deleted')
+        # static pods (NAME-minikube) and the storage-provisioner come back under their name; the pods
+        # of a ReplicaSet or DaemonSet get a new generated suffix
+        keeps_name = pod["name"].endswith(f"-{NODE}") or pod["name"] == "storage-provisioner"
+        container = pod["container"]
+        name = pod["name"] if keeps_name else f"{pod['name'].rsplit('-', 1)[0]}-{_suffix()}"
+        replacement = _new_pod(name, pod["namespace"], pod["labels"], container["name"], container["image"],
+                               container["command"], pod["host_network"])
+        cluster["pods"].append(replacement)
+        if replacement["host_network"]:
+            _run_pod(data, replacement, NODE_IP)
+    _reconcile(data)
+    return 0
+
+
 def _apply(data: dict, flags: dict) -> int:
     file_name = flags.get("filename", "")
     path = sim.host_path(file_name) if file_name else None
@@ -740,7 +776,7 @@ def kubectl(argv: list[str]) -> int:
         if sim.peek().get("cluster") and "client" not in flags:
             sim.say(f"Server Version: {sim.peek()['cluster']['kubernetes']}")
         return 0
-    if command not in ("get", "describe", "wait", "rollout", "apply"):
+    if command not in ("get", "describe", "wait", "rollout", "apply", "delete"):
         sim.say(f'error: unknown command "{command}" for "kubectl"', err=True)
         return 1
     with sim.state() as data:
@@ -750,6 +786,8 @@ def kubectl(argv: list[str]) -> int:
         _reconcile(data)
         if command == "apply":
             return _apply(data, flags)
+        if command == "delete":
+            return _delete_pods(data, rest, flags)
         if command == "rollout" and rest[:1] == ["restart"]:
             return _restart(data, rest, flags)
     # the rest only reads, and may wait: without holding the state lock
@@ -813,7 +851,7 @@ def _start_options(argv: list[str]) -> tuple[dict, list[tuple[str, str, str]], s
     return options, extra, None
 
 
-def _start(argv: list[str]) -> int:
+def _start_cluster(argv: list[str]) -> int:
     options, extra, usage_error = _start_options(argv)
     if usage_error:
         sim.say(f"Error: {usage_error}", "See 'minikube start --help' for usage.", err=True)
@@ -956,7 +994,7 @@ def _create_cluster(data: dict, version: str, pod_cidr: str) -> None:
     data.setdefault("services", {})["kubelet"] = {"enabled": True, "active": True}
 
 
-def _status() -> int:
+def _cluster_status() -> int:
     if not sim.peek().get("cluster"):
         sim.say(f'🤷  Profile "{NODE}" not found. Run "minikube profile list" to view all profiles.',
                 '👉  To start a cluster, run: "minikube start"')
@@ -966,7 +1004,7 @@ def _status() -> int:
     return 0
 
 
-def _delete() -> int:
+def _delete_cluster() -> int:
     with sim.state() as data:
         cluster = data.pop("cluster", None)
         data["pods"] = [pod for pod in data.get("pods", []) if "kube_uid" not in pod]
@@ -994,11 +1032,11 @@ def _remove_tree(path: Path) -> None:
 def minikube(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("", [])
     if command == "start":
-        return _start(rest)
+        return _start_cluster(rest)
     if command == "status":
-        return _status()
+        return _cluster_status()
     if command == "delete":
-        return _delete()
+        return _delete_cluster()
     if command == "version":
         own = sim.self_version("minikube") or "unknown"
         sim.say(own if "--short" in rest else f"minikube version: {own}\ncommit: 5d1bc9a5e9a1b6ec5a4b0a1c4a1a0e0a6d52e6e1")
