@@ -1126,7 +1126,9 @@ def ip(argv: list[str]) -> int:
     links = _links()
     chosen = [entry for entry in links if not names or entry[1] == names[0]]
     if names and not chosen:
-        sim.say(f'Device "{names[0]}" does not exist.', err=True)
+        missing = f'Cannot find device "{names[0]}"' if command in ("del", "delete") else \
+            f'Device "{names[0]}" does not exist.'
+        sim.say(missing, err=True)
         return 1
     if command in ("del", "delete"):
         if not names or names[0] in ("lo", UPLINK):
