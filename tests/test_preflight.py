@@ -63,7 +63,7 @@ def assert_well_formed(results: list[preflight.PreflightResult]) -> None:
         assert result.status in ("pass", "warn", "fail", "waived"), result
         assert result.detail.strip(), result
         if result.status in ("warn", "fail"):
-            assert result.fix_hint.strip() or result.name == "capabilities", result
+            assert result.fix_hint.strip(), result
 
 
 # -- the simulated machines -----------------------------------------------------------------------

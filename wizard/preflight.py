@@ -9,7 +9,6 @@ import re
 import socket
 from contextlib import suppress
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Awaitable, Callable
 from urllib.parse import urlsplit
 
@@ -589,7 +588,8 @@ async def check_proxy(ctx: Context) -> Finding:
 async def check_capabilities(ctx: Context) -> Finding:
     found = re.search(r"^CapEff:\s*([0-9a-fA-F]+)", ctx.read("/proc/self/status") or "", re.M)
     if not found:
-        return Finding("warn", "no CapEff line in /proc/self/status", "")
+        return Finding("warn", "no CapEff line in /proc/self/status: capabilities unknown",
+                       "if pause containers fail on oom_score_adj, the host lacks CAP_SYS_RESOURCE")
     effective = int(found.group(1), 16)
     if effective >> CAP_SYS_RESOURCE & 1:
         return Finding("pass", f"CAP_SYS_RESOURCE present (CapEff {found.group(1)})")
