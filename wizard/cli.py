@@ -115,6 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     from wizard.session import Session
 
     options = _options(args)
+    from wizard.preflight import CHECKS
+
+    unknown_checks = sorted(options.ignore_checks - set(CHECKS) - {"all"})
+    if unknown_checks:
+        parser.error(f"--ignore-check: no check named {', '.join(unknown_checks)}; "
+                     f"the checks are: {', '.join(CHECKS)}, all")
     try:
         session = Session.open(options)
     except AnswersError as error:

@@ -127,7 +127,7 @@ async def _preflight(session: Session, executor) -> bool:
     for result in results:
         if result.status != "pass":
             _say(f"preflight {result.status:6} {result.name}: {result.detail}"
-                 + (f" (hint: {result.fix_hint})" if result.status == "fail" and result.fix_hint else ""))
+                 + (f" (hint: {result.fix_hint})" if result.fix_hint and result.status != "waived" else ""))
     refused = preflight.refused(results)
     if refused:
         _err("preflight refused: " + ", ".join(r.name for r in refused)

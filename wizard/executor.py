@@ -291,7 +291,15 @@ class Executor:
         if match is None:
             return False
         step = self.step(failure.step_id)
-        actions, answer_updates = catalogue.fix_plan(match, self.ctx)
+        try:
+            actions, answer_updates = catalogue.fix_plan(match, self.ctx)
+        except catalogue.FixError as error:
+            self.emit(events.FixApplied(step.id, match.entry.id, False, str(error)))
+            return False
+        if not actions and not answer_updates:
+            self.emit(events.FixApplied(step.id, match.entry.id, False,
+                                        "no automatic fix applies on this host; follow the explanation"))
+            return False
         if answer_updates:
             self._update_answers(answer_updates)
         for number, action in enumerate(actions, start=1):
