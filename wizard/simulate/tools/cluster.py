@@ -15,6 +15,7 @@ from pathlib import Path
 from wizard.simulate import sim
 
 DEFAULT_KUBERNETES = "v1.35.1"  # what minikube v1.38 starts without --kubernetes-version
+MINIKUBE_COMMIT = "5d1bc9a5e9a1b6ec5a4b0a1c4a1a0e0a6d52e6e1"
 NODE = "minikube"
 NODE_IP = "192.168.122.10"
 ROUTER_IP = "192.168.122.1"
@@ -181,7 +182,8 @@ def _control_plane(version: str) -> list[dict]:
         (f"kube-scheduler-{NODE}", {"component": "kube-scheduler", "tier": "control-plane"}, "kube-scheduler",
          f"registry.k8s.io/kube-scheduler:{version}", ["kube-scheduler", "--leader-elect=false"]),
         (f"kube-proxy-{_suffix()}", {"k8s-app": "kube-proxy"}, "kube-proxy",
-         f"registry.k8s.io/kube-proxy:{version}", ["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf"]),
+         f"registry.k8s.io/kube-proxy:{version}",
+         ["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf"]),
         ("storage-provisioner", {"integration-test": "storage-provisioner"}, "storage-provisioner",
          "gcr.io/k8s-minikube/storage-provisioner:v5", ["/storage-provisioner"]),
     ]
@@ -267,7 +269,8 @@ def _network_from(file_name: str, config: dict) -> dict:
         values = _read_subnet_env()
         if "FLANNEL_SUBNET" not in values:
             network["error"] = (f"plugin type=\"flannel\" failed (add): failed to load flannel 'subnet.env' file: "
-                                f"open {SUBNET_ENV}: no such file or directory. Check the flannel pod log for this node.")
+                                f"open {SUBNET_ENV}: no such file or directory. "
+                                "Check the flannel pod log for this node.")
         else:
             network.update(subnet=str(ipaddress.ip_interface(values["FLANNEL_SUBNET"]).network),
                            gateway=values["FLANNEL_SUBNET"], bridge="cni0",
@@ -281,7 +284,8 @@ def _network_from(file_name: str, config: dict) -> dict:
         except (KeyError, IndexError, TypeError, ValueError):
             network["error"] = 'plugin type="bridge" failed (add): no IP ranges specified'
     else:
-        network["error"] = f'plugin type="{kind}" failed (add): the simulated host runs bridge and flannel networks only'
+        network["error"] = (f'plugin type="{kind}" failed (add): '
+                            "the simulated host runs bridge and flannel networks only")
     return network
 
 
@@ -883,7 +887,8 @@ def _start_cluster(argv: list[str]) -> int:
     if runtime not in ("cri-o", "crio"):
         return _exit("NOT_FOUND_CRI_DOCKERD", "", EXIT_PROVIDER, "",
                      "💡  Suggestion: ", "",
-                     "    The none driver with Kubernetes v1.24+ and the docker container-runtime requires cri-dockerd.")
+                     "    The none driver with Kubernetes v1.24+ and the docker container-runtime requires "
+                     "cri-dockerd.")
     if sim.which("conntrack") is None:
         return _exit("GUEST_MISSING_CONNTRACK", f"Sorry, Kubernetes {version} requires conntrack to be installed "
                      "in root's path", EXIT_CONNTRACK)
@@ -974,7 +979,8 @@ def _runtime_problem() -> list[str] | None:
         # minikube edits this drop-in with sed and cannot create it (DOMAIN.md step 5)
         return ['update pause_image: sh -c "sudo sed -i \'s|^.*pause_image = .*$|pause_image = '
                 '\\"registry.k8s.io/pause:3.10.1\\"|\' /etc/crio/crio.conf.d/02-crio.conf": exit status 2',
-                "stdout:", "", "stderr:", "sed: can't read /etc/crio/crio.conf.d/02-crio.conf: No such file or directory"]
+                "stdout:", "", "stderr:",
+                "sed: can't read /etc/crio/crio.conf.d/02-crio.conf: No such file or directory"]
     return None
 
 
@@ -1039,7 +1045,10 @@ def minikube(argv: list[str]) -> int:
         return _delete_cluster()
     if command == "version":
         own = sim.self_version("minikube") or "unknown"
-        sim.say(own if "--short" in rest else f"minikube version: {own}\ncommit: 5d1bc9a5e9a1b6ec5a4b0a1c4a1a0e0a6d52e6e1")
+        if "--short" in rest:
+            sim.say(own)
+        else:
+            sim.say(f"minikube version: {own}", f"commit: {MINIKUBE_COMMIT}")
         return 0
     if command == "ip":
         sim.say(NODE_IP)
