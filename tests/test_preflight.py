@@ -74,7 +74,9 @@ def test_every_profile_has_expected_warnings():
 
 @pytest.mark.parametrize("profile", list(EXPECTED_WARNINGS))
 async def test_simulated_profiles_pass_with_only_the_expected_warnings(tmp_path, profile):
-    results = await preflight.run_preflight(sim_context(tmp_path, profile))
+    # without systemd the none driver cannot run the kubelet, so that profile is for scope runtime
+    overrides = {"scope": "runtime"} if profile == "debian12-container" else None
+    results = await preflight.run_preflight(sim_context(tmp_path, profile, overrides))
     assert_well_formed(results)
     assert {result.name for result in results if result.status != "pass"} == EXPECTED_WARNINGS[profile]
     assert {result.status for result in results} <= {"pass", "warn"}
@@ -86,8 +88,14 @@ async def test_simulated_profiles_pass_with_only_the_expected_warnings(tmp_path,
 
 # -- this real machine (Debian 12 without systemd as PID 1, run as root) -------------------------------------
 
-def real_context(tmp_path: Path) -> Context:
-    return Context(answers=answers_module.from_mapping({}), host=real_host(), state_dir=tmp_path)
+def real_context(tmp_path: Path, overrides: dict | None = None) -> Context:
+    return Context(answers=answers_module.from_mapping(overrides or {}), host=real_host(), state_dir=tmp_path)
+
+
+async def test_without_systemd_the_runtime_scope_is_only_warned(tmp_path):
+    ctx = real_context(tmp_path, {"scope": "runtime"})
+    (result,) = await preflight.run_preflight(ctx, only={"systemd"})
+    assert result.status == ("pass" if ctx.host.facts.systemd else "warn")
 
 
 async def test_real_machine_results_are_stable_and_explained(tmp_path):
@@ -100,7 +108,8 @@ async def test_real_machine_results_are_stable_and_explained(tmp_path):
         [(r.name, r.status) for r in second if r.name != "sources"]
     seen = by_name(first)
     assert seen["distro"].status == "pass" and ctx.host.facts.pretty_name in seen["distro"].detail
-    assert seen["systemd"].status == ("pass" if ctx.host.facts.systemd else "warn")
+    # the default scope starts minikube, whose none driver needs systemd
+    assert seen["systemd"].status == ("pass" if ctx.host.facts.systemd else "fail")
     if os.geteuid() == 0:
         assert seen["root"] == preflight.PreflightResult("root", "error", "pass", "running as root (euid 0)", "")
     else:  # no runner here, so sudo is not tried

@@ -194,11 +194,16 @@ async def check_arch(ctx: Context) -> Finding:
     return Finding("pass", f"{machine} (release files: {GO_ARCH[machine]})")
 
 
-@_check("systemd", "warning")
+@_check("systemd", "error")
 async def check_systemd(ctx: Context) -> Finding:
     if ctx.host.facts.systemd:
         return Finding("pass", "PID 1 is systemd")
     init = (ctx.read("/proc/1/comm") or "unknown").strip()
+    if _cluster(ctx):
+        # minikube's none driver runs the kubelet as a systemd unit: without systemd it cannot start
+        return Finding("fail", f"PID 1 is {init}, not systemd: minikube's none driver runs the kubelet as a "
+                               "systemd service and cannot start here",
+                       "answer scope: runtime (CRI-O and crictl only), or use a host that boots with systemd")
     return Finding("warn", f"PID 1 is {init}, not systemd: crio runs in the background without a unit, "
                            "with the cgroupfs driver",
                    "fine for practice and containers; on a server prefer a systemd host")
@@ -632,8 +637,6 @@ def _source_endpoints(ctx: Context) -> list[tuple[str, int]]:
             urls.append(mirrors.download_url(answers, answers.get(f"downloads.{component}")))
     if _cluster(ctx):
         urls.append(mirrors.download_url(answers, answers.get("downloads.minikube")))
-    if _flannel(ctx):
-        urls.append(mirrors.download_url(answers, answers.get("downloads.flannel_manifest")))
     if answers.get("go.toolchain") != "path":
         urls.append(mirrors.download_url(answers, answers.get("downloads.go")))
     go_proxy = mirrors.go_env(answers).get("GOPROXY", "")

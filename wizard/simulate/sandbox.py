@@ -114,12 +114,13 @@ def _create_root(root: Path, spec: dict) -> None:
 
 
 def _write_launchers(bin_dir: Path) -> None:
-    """One small script per tool; `python -S` keeps each call fast (no site-packages scan)."""
+    """One small script per tool. `-S` skips the site-packages scan and `-E` ignores PYTHON* variables
+    (PYTHONDONTWRITEBYTECODE would make every call compile the stand-in modules again)."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     package_parent = Path(wizard.__file__).resolve().parent.parent
     for name, module in stand_in_tools().items():
         script = (
-            f"#!{sys.executable} -S\n"
+            f"#!{sys.executable} -SE\n"
             f"import sys\nsys.path.insert(0, {str(package_parent)!r})\n"
             f"from wizard.simulate.dispatch import main\nmain({module!r}, {name!r})\n"
         )
