@@ -177,7 +177,7 @@ def test_go_builds_use_the_chosen_toolchain_and_never_fetch_one(tmp_path):
     assert launchers == ctx.host.env["CRIO_WIZARD_SIM_BIN"] and go_dir == GO_BIN_DIR  # stand-ins stay first
     real = Context(answers=ctx.answers, state_dir=tmp_path,
                    host=Host(root=Path("/"), facts=ctx.host.facts, env={"PATH": "/usr/bin:/bin"}))
-    assert go_env(real)["PATH"] == "/usr/local/go/bin:/usr/bin:/bin"
+    assert go_env(real)["PATH"] == "/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     on_path = sim_context(tmp_path / "p", "rocky9", {"go": {"toolchain": "path"}})
     assert "PATH" not in go_env(on_path)
     assert go_env(sim_context(tmp_path / "cn", "rocky9", {"mirror": "cn"}))["GOPROXY"].startswith(

@@ -145,11 +145,10 @@ def uses_downloaded_go(ctx: Context) -> bool:
 
 
 def path_with_go_first(ctx: Context) -> str:
-    directories = [d for d in ctx.host.env.get("PATH", os.pathsep.join(ROOT_PATH)).split(os.pathsep)
-                   if d and d != GO_BIN_DIR]
+    """/usr/local/go/bin, then root's standard PATH: a build needs nothing from a user's own PATH."""
     # on the simulated host the stand-in launchers must stay first, or a go installed on this machine would run
-    leading = directories[:1] if ctx.host.simulated else []
-    return os.pathsep.join(leading + [GO_BIN_DIR] + directories[len(leading):])
+    launchers = ctx.host.env.get("PATH", "").split(os.pathsep)[:1] if ctx.host.simulated else []
+    return os.pathsep.join([*launchers, GO_BIN_DIR, *ROOT_PATH])
 
 
 def go_env(ctx: Context) -> dict[str, str]:
