@@ -182,3 +182,31 @@ async def test_file_actions_back_up_what_they_replace(tmp_path, monkeypatch):
     executor.files.restore_all()
     assert original.read_text() == "# the admin's own\n"
     assert not (tmp_path / "root/etc/crio/crio.conf").exists()
+
+
+async def test_a_steps_own_preflight_runs_again_before_it_and_can_refuse(tmp_path, monkeypatch):
+    import socket
+
+    class NeedsPorts(MarkerStep):
+        preflight = ("ports",)
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(("127.0.0.1", 10259))
+    except OSError:
+        pytest.skip("port 10259 is already taken on this machine")
+    listener.listen()
+    try:
+        executor, seen, journal = make(tmp_path, [NeedsPorts()], monkeypatch=monkeypatch)
+        # a real host staged under tmp_path reads /proc/net/tcp under that root: give it the real one
+        (tmp_path / "root/proc/net").mkdir(parents=True)
+        for table in ("tcp", "tcp6", "udp", "udp6"):
+            (tmp_path / "root/proc/net" / table).write_text(Path(f"/proc/net/{table}").read_text())
+        assert not await executor.run()
+        assert not (tmp_path / "root" / "first.done").exists()
+        assert "preflight: ports" in journal.steps()["first"].message
+        executor.ignore_checks = frozenset({"ports"})
+        assert await executor.run()
+    finally:
+        listener.close()

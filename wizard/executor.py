@@ -59,13 +59,14 @@ class Executor:
 
     def __init__(self, ctx: Context, journal: Journal, runner: Runner, emit: events.EventSink,
                  before_action: Callable[[Step, Action], Awaitable[None]] | None = None,
-                 timeout_cap: float | None = None):
+                 timeout_cap: float | None = None, ignore_checks: frozenset[str] = frozenset()):
         self.ctx = ctx
         self.journal = journal
         self.runner = runner
         self.emit = emit
         self.before_action = before_action  # learn mode: show each command and wait for the learner
         self.timeout_cap = timeout_cap
+        self.ignore_checks = ignore_checks
         self.files = FileEffects(ctx.host.root, ctx.state_dir / "backups")
         self.ctx.runner = runner
         self.steps: list[Step] = steps_in_scope(ctx)
@@ -171,6 +172,7 @@ class Executor:
         current = "planning"
         try:
             try:
+                await self._step_preflight(step)
                 await step.prepare(self.ctx)
                 actions = step.plan(self.ctx)
             except PlanRefused as refusal:
@@ -202,6 +204,21 @@ class Executor:
         self.journal.mark(step.id, "verified", duration=round(duration, 2), exit_code=0, message=None)
         self.emit(events.StepFinished(step.id, "verified", duration))
         return StepOutcome("verified", checks=checks)
+
+    async def _step_preflight(self, step: Step) -> None:
+        """The step's own preflight checks, again, right before it changes anything."""
+        if not step.preflight:
+            return
+        from wizard import preflight
+
+        results = await preflight.run_preflight(self.ctx, ignore=set(self.ignore_checks), only=set(step.preflight))
+        for result in results:
+            self.emit(events.CheckDone(step.id, Check(f"preflight {result.name}", result.status != "fail",
+                                                      result.detail)))
+        refused = preflight.refused(results)
+        if refused:
+            raise PlanRefused("preflight: " + "; ".join(
+                f"{r.name}: {r.detail}" + (f" (hint: {r.fix_hint})" if r.fix_hint else "") for r in refused))
 
     async def _verify(self, step: Step) -> list[Check]:
         checks = await step.verify(self.ctx)

@@ -129,4 +129,4 @@ class Session:
         })
         runner = self.runner()
         return Executor(self.context(runner), self.journal, runner, emit, before_action=before_action,
-                        timeout_cap=self.options.timeout_cap)
+                        timeout_cap=self.options.timeout_cap, ignore_checks=self.options.ignore_checks)

@@ -80,6 +80,9 @@ class Step:
     scopes: ClassVar[tuple[str, ...]] = ("runtime", "cluster", "cluster+flannel")
     # a rough duration on a 2-core machine, for the first estimate before any run was recorded
     typical_seconds: ClassVar[float] = 5.0
+    # preflight checks (wizard/preflight.py names) run again right before this step: the host may have
+    # changed since the first preflight (a port taken, a disk filled by the builds)
+    preflight: ClassVar[tuple[str, ...]] = ()
 
     def applies(self, ctx: Context) -> bool:
         return ctx.answers.scope in self.scopes
