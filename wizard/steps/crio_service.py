@@ -58,7 +58,9 @@ class CrioService(Step):
             return [
                 Run(["systemctl", "daemon-reload"]),
                 Run(["systemctl", "enable", "crio"]),
-                Run(["systemctl", "restart", "crio"]),
+                # exit 1 is "the start job failed", and systemctl only says "see journalctl": let verify run
+                # and report crio's own reason from the journal (other codes, e.g. 5 "unit not found", stop here)
+                Run(["systemctl", "restart", "crio"], ok_codes=(0, 1)),
             ]
         # no systemd (a container, WSL, a minimal VM): crio runs in its own session, unsupervised:
         # nothing restarts it if it dies, and it does not come back after a reboot
