@@ -269,3 +269,24 @@ async def test_a_short_image_name_fails_the_pull(tmp_path, monkeypatch):
     assert argv == ("crictl", "pull", "busybox") and code == 1
     assert "initializing source docker://busybox:latest" in output and "no such host" in output
     assert not await RuntimeCheck().detect(ctx)
+
+
+async def test_crictl_stops_and_removes_the_check_pod_like_the_real_client(tmp_path, monkeypatch):
+    ctx = simulated_host(tmp_path, monkeypatch, "debian12-container")
+    for step_class in (CrioConfig, CrioService, RuntimeCheck):
+        apply_plan(step_class(), ctx)
+    pod_id = run_on(ctx, "crictl", "pods", "--name", "^crio-wizard-check$", "-q").stdout.strip()
+    container_id = run_on(ctx, "crictl", "ps", "--pod", pod_id, "-q").stdout.strip()
+    pid = json.loads(run_on(ctx, "crictl", "inspect", container_id).stdout)["info"]["pid"]
+    assert run_on(ctx, "ps", "-o", "ppid=,comm=", "-p", str(pid)).stdout.split() == [str(pid - 1), "sleep"]
+    images = run_on(ctx, "crictl", "images").stdout
+    assert "docker.io/library/busybox   1.36" in images and "registry.k8s.io/pause" in images
+    info = json.loads(run_on(ctx, "crictl", "info").stdout)
+    assert {c["type"]: c["status"] for c in info["status"]["conditions"]} == {"RuntimeReady": True,
+                                                                              "NetworkReady": True}
+    refused = run_on(ctx, "crictl", "rmp", pod_id)
+    assert refused.returncode == 1 and f'pod sandbox \\"{pod_id}\\" is running, please stop it first' in refused.stderr
+    assert run_on(ctx, "crictl", "stopp", pod_id).stdout.strip() == f"Stopped sandbox {pod_id}"
+    assert run_on(ctx, "ps", "-o", "ppid=", "-p", str(pid)).returncode == 1  # the container's process is gone
+    assert run_on(ctx, "crictl", "rmp", pod_id).stdout.strip() == f"Removed sandbox {pod_id}"
+    assert run_on(ctx, "crictl", "pods", "-q").stdout.strip() == ""

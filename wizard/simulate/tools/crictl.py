@@ -126,9 +126,11 @@ def _stamp(seconds: float | None) -> str:
 
 def _ago(seconds: float | None) -> str:
     """As Go's units.HumanDuration puts it, the way crictl shows CREATED."""
-    elapsed = max(1, int(time.time() - (seconds or time.time())))
+    elapsed = int(time.time() - (seconds or time.time()))
+    if elapsed < 1:
+        return "Less than a second ago"
     if elapsed < 60:
-        return f"{elapsed} second{'s' if elapsed > 1 else ''} ago" if elapsed > 1 else "Less than a second ago"
+        return "1 second ago" if elapsed == 1 else f"{elapsed} seconds ago"
     minutes = elapsed // 60
     if minutes < 60:
         return "About a minute ago" if minutes == 1 else f"{minutes} minutes ago"
@@ -194,9 +196,10 @@ def _pod_network() -> ipaddress.IPv4Network | None:
             continue
         plugin = (config.get("plugins") or [config])[0]
         if plugin.get("type") == "flannel":
+            # flannel's plugin hands out addresses from the node's subnet, which flanneld wrote down
             subnet_env = sim.host_path("/run/flannel/subnet.env")
-            found = re.search(r"^FLANNEL_SUBNET=(\S+)", subnet_env.read_text(), re.MULTILINE) \
-                if subnet_env.is_file() else None
+            text = subnet_env.read_text() if subnet_env.is_file() else ""
+            found = re.search(r"^FLANNEL_SUBNET=(\S+)", text, re.MULTILINE)
             return ipaddress.ip_interface(found.group(1)).network if found else None
         ipam = plugin.get("ipam", {})
         subnet = ipam.get("subnet") or (ipam.get("ranges") or [[{}]])[0][0].get("subnet")
@@ -228,14 +231,15 @@ def _run_pod(data: dict, pod_config: dict, runtime_handler: str) -> dict:
     call = "RunPodSandbox from runtime service failed"
     linux = pod_config.get("linux", {})
     parent = linux.get("cgroup_parent", "")
-    if parent and service.crio_setting("cgroup_manager", "systemd") == "systemd" and not parent.endswith(".slice"):
+    if parent and service.running_cgroup_manager() == "systemd" and not parent.endswith(".slice"):
         raise _runtime_error("run pod sandbox", call, f"cri-o configured with systemd cgroup manager, but did not "
                                                       f"receive slice as parent: {parent}")
-    for pod in data.get("pods", []):
-        if (pod["name"], pod.get("namespace"), pod.get("uid", ""), pod.get("attempt", 0)) == \
-                (name, namespace, uid, attempt):
-            raise _runtime_error("run pod sandbox", call, f'creating pod sandbox with name "{sandbox_name}": '
-                                 f"error reserving pod name {sandbox_name} for id {pod_id}: name is reserved")
+    # crio reserves a pod's full name (name, namespace, uid, attempt) until the pod is removed
+    reserved = {(pod["name"], pod.get("namespace"), pod.get("uid", ""), pod.get("attempt", 0))
+                for pod in data.get("pods", [])}
+    if (name, namespace, uid, attempt) in reserved:
+        raise _runtime_error("run pod sandbox", call, f'creating pod sandbox with name "{sandbox_name}": '
+                             f"error reserving pod name {sandbox_name} for id {pod_id}: name is reserved")
     host_network = linux.get("security_context", {}).get("namespace_options", {}).get("network") == HOST_NETWORK
     address = ""
     if not host_network:
@@ -315,7 +319,7 @@ def cmd_info(flags: dict, args: list[str], data: dict) -> int:
                              "configuration file in /etc/cni/net.d/. Has your network provider started?")
     runtime = service.crio_setting("default_runtime", "crun")
     document = {
-        "config": {"crio": {"CgroupManagerName": service.crio_setting("cgroup_manager", "systemd"),
+        "config": {"crio": {"CgroupManagerName": service.running_cgroup_manager(),
                             "DefaultRuntime": runtime},
                    "sandboxImage": service.crio_setting("pause_image", "registry.k8s.io/pause:3.10.1")},
         "runtimeHandlers": [{"features": {}, "name": runtime}],
@@ -376,10 +380,9 @@ def cmd_ps(flags: dict, args: list[str], data: dict) -> int:
     rows = []
     for pod, container in found:
         # crictl takes POD and NAMESPACE from kubelet's labels: pods made with crictl have none
-        labels = pod.get("labels")
-        pod_name = labels.get("io.kubernetes.pod.name", "unknown") if labels is not None else pod["name"]
-        namespace = labels.get("io.kubernetes.pod.namespace", "unknown") if labels is not None \
-            else pod.get("namespace", "default")
+        labels = pod.get("labels") or {}
+        pod_name = labels.get("io.kubernetes.pod.name", "unknown")
+        namespace = labels.get("io.kubernetes.pod.namespace", "unknown")
         rows.append([container["id"][:13], container.get("image", ""), _ago(container.get("created")),
                      shown_state.get(container["state"], "Unknown"), container["name"],
                      str(container.get("attempt", 0)), pod["id"][:13], pod_name, namespace])

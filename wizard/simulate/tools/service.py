@@ -86,6 +86,12 @@ def crio_setting(key: str, default: str) -> str:
     return value
 
 
+def running_cgroup_manager() -> str:
+    """The cgroup driver of the running crio: the one its configuration had when it started."""
+    running = sim.peek().get("services", {}).get("crio", {})
+    return running.get("cgroup_manager") or crio_setting("cgroup_manager", "systemd")
+
+
 def crio_version() -> str:
     found = sim.which("crio")
     version = sim.installed_version("crio", found) if found else None
@@ -114,9 +120,7 @@ def status(argv: list[str]) -> int:
         sim.say(log_line("fatal", f'do get request: Get "http://{escaped}/info": dial unix {socket}: '
                                   "connect: no such file or directory"), err=True)
         return 1
-    # the running daemon answers with the configuration it loaded when it started
-    running = sim.peek().get("services", {}).get("crio", {})
-    sim.say(f"cgroup driver: {running.get('cgroup_manager') or crio_setting('cgroup_manager', 'systemd')}",
+    sim.say(f"cgroup driver: {running_cgroup_manager()}",
             "storage driver: overlay",
             "storage graph root: /var/lib/containers/storage",
             "storage image: ",
