@@ -20,14 +20,12 @@ STOP_UNSUPERVISED = "while pkill -x crio; do sleep 0.2; done"
 # The log file arrives as $1, never pasted into the script; stdin/stdout/stderr are all redirected
 # so the background crio holds none of the runner's pipes.
 START_UNSUPERVISED = 'exec crio </dev/null >>"$1" 2>&1'
+LOG_MESSAGE = re.compile(r'msg="((?:[^"\\]|\\.)*)"')  # the quoted message of a logrus line
 
 
 def unsupervised_log(ctx: Context) -> Path:
     """Where a crio started without systemd writes its log (a real file in the state directory)."""
     return ctx.state_dir.absolute() / "crio.log"
-
-
-LOG_MESSAGE = re.compile(r'msg="((?:[^"\\]|\\.)*)"')
 
 
 def _last_line(text: str) -> str:
