@@ -127,6 +127,7 @@ class CrioWizardApp(App[None]):
         self.exit(return_code=code)
 
 
-def make_app(session: Session, learn: bool = False) -> CrioWizardApp:
-    """The app for an acquired session (the CLI and the tests both build it here)."""
-    return CrioWizardApp(session, learn=learn)
+def make_app(session: Session, learn: bool | None = None) -> CrioWizardApp:
+    """The app for an acquired session (the CLI and the tests both build it here); learn mode as the
+    session's options say (--learn) unless `learn` is given."""
+    return CrioWizardApp(session, learn=session.options.learn if learn is None else learn)

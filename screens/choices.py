@@ -11,9 +11,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from screens.widgets import HostBanner, localize_bindings, shown_path
+from screens.widgets import HostBanner, TitleBar, localize_bindings, shown_path
 from wizard import answers as answers_module
 from wizard import pins
 from wizard.assets import asset_path
@@ -115,10 +115,9 @@ class ChoicesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         lang = self.app.lang
         localize_bindings(self, lang)
-        self.sub_title = t("screen.choices", lang)
         session = self.app.session
         current = session.answers
-        yield Header()
+        yield TitleBar(t("screen.choices", lang))
         yield HostBanner(session.host.simulated, lang)
         with VerticalScroll(id="choices-form"):
             for key_path, label_key, values in FIELDS:

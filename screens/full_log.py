@@ -7,9 +7,9 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Log, Static
+from textual.widgets import Footer, Log
 
-from screens.widgets import localize_bindings, shown_path
+from screens.widgets import HostBanner, TitleBar, localize_bindings, shown_path
 from wizard.texts import t
 
 
@@ -25,9 +25,8 @@ class FullLogScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         lang = self.app.lang
         localize_bindings(self, lang)
-        self.sub_title = t("failure.log_path", lang, path=shown_path(self.log_path))
-        yield Header()
-        yield Static(shown_path(self.log_path), id="log-path", markup=False)
+        yield TitleBar(t("failure.log_path", lang, path=shown_path(self.log_path)))
+        yield HostBanner(self.app.session.host.simulated, lang)
         yield Log(id="full-log", auto_scroll=True)
         yield Footer()
 

@@ -9,9 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
-from screens.widgets import HostBanner, localize_bindings, shown_text, status_label, step_title
+from screens.widgets import HostBanner, TitleBar, localize_bindings, shown_text, status_label, step_title
 from wizard.actions import WriteFile
 from wizard.executor import describe, mask
 from wizard.steps.base import Context, Step
@@ -63,11 +63,10 @@ class PlanScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         lang = self.app.lang
         localize_bindings(self, lang)
-        self.sub_title = t("screen.plan_review", lang)
         executor = self.app.executor
         records = executor.journal.steps()
         steps = executor.steps
-        yield Header()
+        yield TitleBar(t("screen.plan_review", lang))
         yield HostBanner(executor.ctx.host.simulated, lang)
         with VerticalScroll(id="plan-body"):
             yield Static(t("plan.intro", lang, count=len(steps)) + " " + t("plan.export_hint", lang),

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Log, Static
+from textual.widgets import Button, Footer, Log, Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from screens.explain import ExplainScreen
@@ -20,7 +20,7 @@ from screens.failure import FailurePanel
 from screens.fix_preview import FixPreviewDialog
 from screens.full_log import FullLogScreen
 from screens.skip_confirm import SkipConfirmDialog
-from screens.widgets import (STATUS_MARKS, HostBanner, duration_text, localize_bindings, shown_text,
+from screens.widgets import (STATUS_MARKS, HostBanner, TitleBar, duration_text, localize_bindings, shown_text,
                              status_label, step_title)
 from wizard import events
 from wizard.actions import Action, WriteFile
@@ -44,6 +44,24 @@ ALLOWED: dict[str, dict[str, bool | None]] = {
 }
 BUTTONS = (("continue", "key.continue"), ("retry", "key.retry"), ("fix", "key.fix"), ("skip", "key.skip"),
            ("explain", "key.explain"), ("log", "key.log"))
+
+
+class OutputLog(Log):
+    """The live output: follows the newest line, also when the panels around it change its height,
+    until the user scrolls up (and again once they scroll back to the end)."""
+
+    following = True
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.following = new_value >= self.max_scroll_y - 1
+
+    def on_resize(self) -> None:
+        if self.following:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def append(self, lines: list[str]) -> None:
+        self.write_lines(lines, scroll_end=self.following)
 
 
 class StepRow(Static):
@@ -103,9 +121,8 @@ class StepScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         localize_bindings(self, self.lang)
-        self.sub_title = t("screen.steps", self.lang)
         records = self.executor.journal.steps()
-        yield Header()
+        yield TitleBar(t("screen.steps", self.lang))
         yield HostBanner(self.executor.ctx.host.simulated, self.lang)
         with Horizontal(id="body"):
             with VerticalScroll(id="step-list"):
@@ -117,7 +134,7 @@ class StepScreen(Screen[None]):
                 yield Static(id="progress", markup=False)
                 yield Static(id="action", markup=False)
                 yield Static(id="learn", markup=False)
-                yield Log(max_lines=LOG_LINES, id="output")
+                yield OutputLog(max_lines=LOG_LINES, id="output")
                 yield Static(id="checks", markup=False)
                 yield FailurePanel(self.executor, self.lang, id="failure")
                 with Horizontal(id="buttons"):
@@ -294,7 +311,7 @@ class StepScreen(Screen[None]):
             return
         lines, self.pending_lines = self.pending_lines, []
         # lines beyond what the Log keeps would be dropped by it anyway: do not measure them
-        self.query_one(Log).write_lines(lines[-LOG_LINES:])
+        self.query_one(OutputLog).append(lines[-LOG_LINES:])
 
     def set_row(self, step_id: str, status: str) -> None:
         with suppress(Exception):
@@ -365,9 +382,6 @@ class StepScreen(Screen[None]):
         panel.display = phase == "failed"
         self.refresh_checks()
         self.refresh_progress()
-        # the panels above and below the output changed size: keep its newest lines in view
-        output = self.query_one(Log)
-        self.call_after_refresh(output.scroll_end, animate=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         allowed = ALLOWED.get(self.phase, {})

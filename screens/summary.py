@@ -7,9 +7,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
-from screens.widgets import HostBanner, duration_text, localize_bindings, shown_path, status_label, step_title
+from screens.widgets import (HostBanner, TitleBar, duration_text, localize_bindings, shown_path, status_label,
+                             step_title)
 from wizard.executor import Executor
 from wizard.texts import t
 
@@ -45,9 +46,10 @@ def summary_text(executor: Executor, lang: str, elapsed: float) -> Text:
     else:
         headline = t("summary.all_verified", lang, count=len(done), elapsed=duration_text(elapsed))
     text.append(headline + "\n\n", style="bold")
+    text.append(t("summary.installed", lang) + "\n", style="bold underline")
     for step in done:
         text.append(f"  {status_label('verified', lang):<12} {step.id:<14} ", style="bold")
-        text.append(step_title(step, lang) + (f" ({what[step.id]})" if step.id in what else "") + "\n")
+        text.append(step_title(step, lang) + (f" · {what[step.id]}" if step.id in what else "") + "\n")
     if skipped:
         text.append("\n" + t("summary.skipped", lang, steps=", ".join(step.id for step in skipped)) + "\n",
                     style="bold")
@@ -69,9 +71,8 @@ class SummaryScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         lang = self.app.lang
         localize_bindings(self, lang)
-        self.sub_title = t("screen.summary", lang)
         executor = self.app.executor
-        yield Header()
+        yield TitleBar(t("screen.summary", lang))
         yield HostBanner(executor.ctx.host.simulated, lang)
         with VerticalScroll(id="summary-body"):
             yield Static(summary_text(executor, lang, self.app.run_elapsed()), markup=False)

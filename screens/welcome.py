@@ -9,11 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Footer, Static
 
 from screens.choices import ChoicesScreen
 from screens.plan_review import PlanScreen
-from screens.widgets import HostBanner, localize_bindings, shown_path, shown_text
+from screens.widgets import HostBanner, TitleBar, localize_bindings, shown_path, shown_text
 from wizard import preflight
 from wizard.texts import t
 
@@ -82,8 +82,7 @@ class WelcomeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         lang = self.app.lang
         localize_bindings(self, lang)
-        self.sub_title = t("screen.welcome", lang)
-        yield Header()
+        yield TitleBar(t("screen.welcome", lang))
         yield HostBanner(self.app.session.host.simulated, lang)
         with VerticalScroll(id="welcome-body"):
             yield Static(id="host", markup=False)

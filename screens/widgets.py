@@ -67,6 +67,13 @@ def duration_text(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
+class TitleBar(Static):
+    """The top line: the program and where in it the user is (Textual's Header, without its clock and icon)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"crio-wizard · {where}", markup=False)
+
+
 class HostBanner(Static):
     """The simulated-host label; every screen shows it while the host is simulated."""
 

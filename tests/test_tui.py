@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from textual.widgets import Input, Log, Select, Static
+from textual.widgets import Input, Log, Select
 
 from screens.app import EXIT_INTERRUPTED, EXIT_OK, EXIT_STOPPED, make_app
 from screens.choices import ChoicesScreen, field_id
@@ -25,7 +25,7 @@ from screens.skip_confirm import SkipConfirmDialog
 from screens.steps import LOG_LINES, StepScreen
 from screens.summary import SummaryScreen
 from screens.welcome import WelcomeScreen
-from tests.tuihelp import CNI_VERSION_ERROR, BrokenStep, FakeStep, open_session, text_of, until, until_idle, use_steps
+from tests.tuihelp import BrokenStep, FakeStep, open_session, text_of, until, until_idle, use_steps
 from wizard.journal import Journal
 from wizard.texts import explanation, t
 
@@ -78,13 +78,17 @@ async def test_enter_runs_every_step_to_the_summary(tmp_path, monkeypatch, sessi
 
 
 async def test_a_failed_verification_stops_before_the_next_step(tmp_path, monkeypatch, sessions):
-    use_steps(monkeypatch, [FakeStep("host-prep", ["true"], verified_when="/etc/ready"),
+    use_steps(monkeypatch, [FakeStep("host-prep", ["seq", "300"], verified_when="/etc/ready"),
                             FakeStep("build-deps", ["echo", "must not run"])])
     app = make_app(sessions(tmp_path / "s"))
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_from_welcome(pilot, app)
         await until_idle(pilot, app)
         assert screen.phase == "failed"
+        await pilot.pause(0.1)
+        output = screen.query_one(Log)
+        assert output.is_vertical_scroll_end, "the output stopped following when the failure panel opened"
+        assert "<== host-prep" in output.lines[-1]
         panel = text_of(screen.query_one("#failure-text"))
         assert "host-prep failed" in panel
         assert "Check failed: /etc/ready exists (missing)" in panel
@@ -341,7 +345,7 @@ async def test_output_stays_responsive_while_a_command_prints_100000_lines(tmp_p
         log = screen.query_one(Log)
         writes: list[int] = []
         write_lines = log.write_lines
-        monkeypatch.setattr(log, "write_lines", lambda lines, *args: writes.append(len(lines)) or write_lines(lines))
+        monkeypatch.setattr(log, "write_lines", lambda lines, **options: writes.append(len(lines)) or write_lines(lines, **options))
         await until(pilot, lambda: sum(writes) > 1000, what="the output to stream")
         streaming_since = time.monotonic()
         pressed = time.monotonic()
