@@ -11,6 +11,7 @@ from wizard.simulate import sim
 
 def main(module: str, name: str) -> None:
     tool: sim.Tool = importlib.import_module(f"wizard.simulate.tools.{module}").TOOLS[name]
+    sim.clear_removed_faults()
     called_as = os.environ.pop(sim.ARGV0_ENV, "")
     if called_as:
         # called by absolute path: that file must exist in the sandbox

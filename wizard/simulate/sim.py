@@ -89,6 +89,27 @@ def fire(name: str) -> None:
             fired.append(name)
 
 
+def leave_artifact(data: dict, fault_name: str, path: str, restore: str | None = None) -> None:
+    """Record what an injected fault left on the host (inside a `state()` block): once the fault is no
+    longer injected, the next stand-in puts the file back (`restore`) or removes it."""
+    data.setdefault("fault_artifacts", {}).setdefault(fault_name, []).append({"path": path, "restore": restore})
+
+
+def clear_removed_faults() -> None:
+    """A fault that is no longer injected leaves nothing behind: run once at the start of every stand-in."""
+    leftovers = peek().get("fault_artifacts", {})
+    if not set(leftovers) - active_faults():
+        return
+    with state() as data:
+        artifacts = data.get("fault_artifacts", {})
+        for fault_name in sorted(set(artifacts) - active_faults()):
+            for artifact in artifacts.pop(fault_name):
+                if artifact["restore"] is None:
+                    host_path(artifact["path"]).unlink(missing_ok=True)
+                else:
+                    write(artifact["path"], artifact["restore"])
+
+
 @contextmanager
 def state() -> Iterator[dict]:
     """The simulated host's shared state (services, cluster objects...), read-modify-written under a lock."""

@@ -352,11 +352,13 @@ def _deploy_flannel(data: dict, cni_conf: str, net_conf: dict, namespace: str, i
     if not sim.host_path(f"{PLUGIN_DIR}/flannel").is_file():
         sim.install_binary(f"{PLUGIN_DIR}/flannel", "flannel", plugin_tag)
     if _fault(data, "cni-version"):
+        sim.leave_artifact(data, "cni-version", FLANNEL_CONFLIST, restore=cni_conf)
         cni_conf = _without_cni_version(cni_conf)  # the conflist behind the seed's error (DOMAIN.md section 4)
         _fire(data, "cni-version")
     sim.write(FLANNEL_CONFLIST, cni_conf)
     if _fault(data, "stray-conflist"):
         sim.write(STRAY_CONFLIST, json.dumps(CRIO_EXAMPLE_BRIDGE, indent=2) + "\n")
+        sim.leave_artifact(data, "stray-conflist", STRAY_CONFLIST)
         _fire(data, "stray-conflist")
     flannel_subnet = _gateway(cluster["node_pod_cidr"])
     mtu = UPLINK_MTU - overhead
