@@ -70,7 +70,7 @@ class ExplainScreen(ModalScreen[None]):
             title = explanation(self.step.id, lang)["title"]
         except KeyError:
             title = self.step.title
-        with Vertical(classes="dialog wide"):
+        with Vertical(classes="dialog"):
             yield Static(t("screen.explanation", lang, title=title), classes="title", markup=False)
             with VerticalScroll(id="explain-body"):
                 yield Static(explanation_text(self.step, lang), markup=False)

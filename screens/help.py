@@ -39,7 +39,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         lang = self.app.lang
         localize_bindings(self, lang)
-        with Vertical(classes="dialog wide"):
+        with Vertical(classes="dialog"):
             yield Static(t("screen.help", lang), classes="title", markup=False)
             with VerticalScroll(id="help-body"):
                 yield Static(help_text(lang), markup=False)

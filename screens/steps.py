@@ -300,7 +300,8 @@ class StepScreen(Screen[None]):
         if event.failure is not None:
             self.failure = event.failure
         word = status_label(event.status, self.lang)
-        self.pending_lines.append(f"<== {event.step_id}: {word}" + (f" ({event.message})" if event.message else ""))
+        self.pending_lines.append(f"<== {event.step_id}: {word}"
+                                  + (f" ({shown_text(event.message)})" if event.message else ""))
         self.refresh_action()
         self.refresh_progress()
 

@@ -231,6 +231,31 @@ async def test_learn_mode_shows_each_command_and_waits(tmp_path, monkeypatch, se
 
 # -- the other screens ---------------------------------------------------------------------------
 
+async def test_a_refusing_preflight_blocks_the_start_until_waived(tmp_path, monkeypatch, sessions):
+    from wizard import preflight
+
+    async def refusing(ctx, ignore=frozenset()):
+        status = "waived" if "memory" in ignore else "fail"
+        return [preflight.PreflightResult("memory", "error", status, "1.0 GiB of memory", "add memory")]
+
+    monkeypatch.setattr(preflight, "run_preflight", refusing)
+    use_steps(monkeypatch, [FakeStep("host-prep", ["true"])])
+    app = make_app(sessions(tmp_path / "s"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, WelcomeScreen) and app.screen.results is not None)
+        welcome = app.screen
+        assert "✗ fail" in text_of(welcome.query_one("#preflight"))
+        assert "Failed checks: 1" in text_of(welcome.query_one("#preflight-verdict"))
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.screen is welcome and app.step_screen is None
+        await pilot.press("w")
+        await until(pilot, lambda: welcome.results is not None and not welcome.blocking(), what="the waiver")
+        assert "» waived" in text_of(welcome.query_one("#preflight"))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="the summary")
+
+
 async def test_choices_validate_per_field_and_save_a_usable_answers_file(tmp_path, monkeypatch, sessions):
     use_steps(monkeypatch, [FakeStep("host-prep", ["true"])])
     session = sessions(tmp_path / "s")
