@@ -9,6 +9,9 @@ from wizard.actions import Run
 from wizard.files import CREATED_DIRECTORY, CREATED_FILE, FileEffects, RestoreIncomplete
 from wizard.journal import Journal
 from wizard.steps import steps_in_scope
+from wizard.steps.runtime_check import REMOVE_EARLIER_POD
+
+CRIO_SOCKET = "/var/run/crio/crio.sock"
 
 # what the none driver's `minikube delete` does not remove (it only cleans /var/tmp/minikube,
 # /etc/kubernetes/manifests and /var/lib/minikube): left behind, they break the next run
@@ -33,8 +36,14 @@ def reset_plan(session) -> tuple[list[Run], list[str]]:
         units += [unit for unit in owned.units if unit not in units]
     if any(step.id == "minikube" for step in steps) and ctx.exists("/usr/local/bin/minikube"):
         commands.append(Run(("minikube", "delete"), timeout=300, ok_codes=(0, 1)))
+    if any(step.id == "runtime-check" for step in steps) and ctx.exists(CRIO_SOCKET):
+        # the test pod the runtime check keeps for the user to inspect (a fixed script, no answer values in it)
+        commands.append(Run(("sh", "-c", REMOVE_EARLIER_POD), timeout=120, ok_codes=(0, 1)))
     if session.host.facts.systemd:
         commands += [Run(("systemctl", "disable", "--now", unit), ok_codes=(0, 1, 5)) for unit in units]
+    else:
+        # without systemd crio was started in the background: nothing else would stop it
+        commands.append(Run(("pkill", "-x", "crio"), ok_codes=(0, 1)))
     for link in links:
         if ctx.exists(f"/sys/class/net/{link}") or session.host.simulated:
             commands.append(Run(("ip", "link", "delete", link), ok_codes=(0, 1)))
