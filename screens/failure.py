@@ -32,11 +32,10 @@ def failure_text(failure: events.Failure | None, problem: str | None, executor: 
         text.append(problem or "")
         return text
     text.append("✗ " + t("failure.heading", lang, step=failure.step_id) + "\n", style="bold")
-    text.append(t("failure.reason", lang, reason=shown_text(failure.reason)) + "\n")
+    if not failure.failed_checks:  # a verification failure's reason only lists the failed checks shown below
+        text.append(t("failure.reason", lang, reason=shown_text(failure.reason)) + "\n")
     if problem:
         text.append(problem + "\n", style="bold")
-    for check in failure.failed_checks:
-        text.append(t("failure.check_failed", lang, name=check.name, detail=check.detail) + "\n")
     for match in failure.matches:
         entry = match.entry
         text.append("\n" + t("failure.known_error", lang, title=entry.text("title", lang)) + "\n", style="bold")
@@ -46,6 +45,10 @@ def failure_text(failure: events.Failure | None, problem: str | None, executor: 
             text.append(entry.text("fix", lang).strip() + "\n")
             for line in fix_preview_lines(match, executor, lang):
                 text.append("  " + line + "\n", style="italic")
+    if failure.failed_checks:
+        text.append("\n")
+    for check in failure.failed_checks:
+        text.append(t("failure.check_failed", lang, name=check.name, detail=shown_text(check.detail)) + "\n")
     if not failure.matches:
         text.append("\n" + t("failure.no_match", lang) + "\n")
         for line in failure.output_tail[-TAIL_LINES:]:
