@@ -30,7 +30,8 @@ KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # values the wizard resolves from the answers and the host (see _context_values)
 CONTEXT_PLACEHOLDERS = ("pause_image", "cgroup_manager", "cni_version")
-ACTION_KINDS = ("run", "install_packages", "write", "remove", "link", "json_set", "toml_set", "answer")
+# `retry` changes nothing: the fix is to run the step again (a transient hang, a lock released since)
+ACTION_KINDS = ("run", "install_packages", "write", "remove", "link", "json_set", "toml_set", "answer", "retry")
 RUN_OPTIONS = ("ok_codes", "timeout")
 WHEN_KEYS = ("family", "package_manager", "systemd", "major", "min_major")
 PREVIEW_LINES = 12  # lines of a written file shown in a fix preview
@@ -188,6 +189,7 @@ def _action_problems(action: Any) -> list[str]:
         "json_set": lambda: isinstance(body, dict) and set(body) == {"path", "key", "value"},
         "toml_set": lambda: isinstance(body, dict) and set(body) == {"path", "table", "key", "value"},
         "answer": lambda: isinstance(body, dict) and bool(body),
+        "retry": lambda: body is True,
     }[kind]()
     if not shape_ok:
         return problems + [f"{kind} has the wrong shape (see the file header)"]
@@ -467,6 +469,11 @@ def _toml_value(value: Any) -> str:
     raise FixError(f"cannot write {type(value).__name__} values into TOML")
 
 
+def retry_only(entry: KnownError) -> bool:
+    """Is the entry's fix only to run the step again?"""
+    return bool(entry.fix) and all("retry" in spec for spec in entry.fix["actions"])
+
+
 def describe_fix(actions: list[Action], answer_updates: dict) -> list[str]:
     """Preview lines for the user: commands as they would be typed, files with their new content."""
     lines: list[str] = []
@@ -486,4 +493,4 @@ def describe_fix(actions: list[Action], answer_updates: dict) -> list[str]:
             lines.append(f"link {action.path} -> {action.target}")
     for key, value in answer_updates.items():
         lines.append(f"answer {key}: {json.dumps(value, ensure_ascii=False)}")
-    return lines
+    return lines or ["nothing to change: run the step again"]

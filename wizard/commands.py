@@ -94,15 +94,15 @@ async def _drive(session: Session, yes: bool, from_step: str | None, only: str |
             if fix and can_fix and failure.step_id not in fixed_steps:
                 fixed_steps.add(failure.step_id)
                 if await executor.apply_fix(failure):
-                    from_step, only = (None, only) if only else (failure.step_id, None)
+                    from_step = None  # the failed step (and any step the fix invalidated) runs again
                     continue
             return EXIT_FAILED
         choice = _ask("[r]etry, " + ("[f]ix, " if can_fix else "") + "[s]kip, [q]uit? ", default="q")
         if choice.startswith("r"):
-            from_step = failure.step_id
+            from_step = None  # a failed step is never "done": it runs again, and so does what a fix invalidated
         elif choice.startswith("f") and can_fix:
             await executor.apply_fix(failure)
-            from_step = failure.step_id
+            from_step = None
         elif choice.startswith("s"):
             executor.skip(failure.step_id)
             from_step = None

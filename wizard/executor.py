@@ -314,11 +314,15 @@ class Executor:
             self.emit(events.FixApplied(step.id, match.entry.id, False, str(error)))
             return False
         if not actions and not answer_updates:
+            if catalogue.retry_only(match.entry):
+                self.emit(events.FixApplied(step.id, match.entry.id, True, "nothing to change: the step runs again"))
+                return True
             self.emit(events.FixApplied(step.id, match.entry.id, False,
                                         "no automatic fix applies on this host; follow the explanation"))
             return False
         if answer_updates:
             self._update_answers(answer_updates)
+            self._invalidate_changed_inputs()  # e.g. a new oci_runtime: crio-config must run again
         for number, action in enumerate(actions, start=1):
             problem = await self._perform(step, action, number, len(actions), failure.log_path)
             if problem is not None:
