@@ -35,7 +35,7 @@ def host_text(app) -> Text:
     text.append(f"{answers.scope} · Kubernetes {pins.kubernetes} · CRI-O {pins.crio} · {answers.get('oci_runtime')}"
                 f" · {answers.pod_cidr}\n")
     # the string's placeholder is named like t()'s own `lang` parameter, so it is filled here
-    text.append(t("welcome.language", lang).replace("{lang}", LANGUAGE_NAMES.get(lang, lang)) + " · "
+    text.append(t("welcome.language", lang, language=LANGUAGE_NAMES.get(lang, lang)) + " · "
                 + t("welcome.state_dir", lang, path=shown_path(session.state_dir)))
     if app.learn:
         text.append(" · " + t("key.learn", lang), style="bold")

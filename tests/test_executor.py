@@ -210,3 +210,15 @@ async def test_a_steps_own_preflight_runs_again_before_it_and_can_refuse(tmp_pat
         assert await executor.run()
     finally:
         listener.close()
+
+
+async def test_an_unexpected_error_in_a_step_fails_it_and_the_run_survives(tmp_path, monkeypatch):
+    class Broken(MarkerStep):
+        async def verify(self, ctx):
+            raise OSError("crictl.yaml is a directory")
+
+    executor, seen, journal = make(tmp_path, [Broken()], monkeypatch=monkeypatch)
+    assert not await executor.run()
+    record = journal.steps()["first"]
+    assert record.status == "failed"
+    assert "unexpected OSError: crictl.yaml is a directory" in record.message

@@ -191,6 +191,10 @@ class Executor:
             self.emit(events.StepFinished(step.id, "interrupted", time.monotonic() - started,
                                           message=f"interrupted at: {current}"))
             raise
+        except Exception as error:  # a defect or an unexpected host state: the step fails, the run survives
+            failure = events.Failure(step.id, f"{current}: unexpected {type(error).__name__}: {error}", log_path,
+                                     self._match(step, [str(error)]))
+            return self._failed(step, failure, started)
         failed_checks = [check for check in checks if not check.ok]
         if failed_checks:
             reason = "verification failed: " + "; ".join(f"{c.name} ({c.detail})" for c in failed_checks)
