@@ -149,7 +149,11 @@ class Executor:
         if record.status not in ("verified", "pending"):
             return False
         self.ctx.log_path = self.log_path(step)
-        if not await step.detect(self.ctx):
+        try:
+            satisfied = await step.detect(self.ctx)
+        except Exception:  # noqa: BLE001 - run_step will meet the same error and report it as a failure
+            satisfied = False
+        if not satisfied:
             return False
         reason = "verified earlier, still satisfied" if record.status == "verified" else "already satisfied on this host"
         if record.status == "pending":
