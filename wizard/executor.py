@@ -183,6 +183,10 @@ class Executor:
                 failure = events.Failure(step.id, f"refused before any change: {refusal}", log_path,
                                          self._match(step, [str(refusal)]))
                 return self._failed(step, failure, started)
+            # commands (make install, tar, curl) replace files too: keep the originals first, so that
+            # reset can put back what was there before the wizard, whichever action wrote over it
+            for path in step.owns(self.ctx).files:
+                self.files.preserve(path)
             for number, action in enumerate(actions, start=1):
                 current = describe(action)
                 failure = await self._perform(step, action, number, len(actions), log_path)

@@ -158,6 +158,10 @@ class FileEffects:
         fsync_directory(target.parent)
         return backup
 
+    def preserve(self, path: str) -> Path | None:
+        """Record what is at `path` now (a backup, or "absent") before a command may replace it."""
+        return self._record_original(path, self.host_path(path))
+
     def manifest(self) -> list[dict]:
         """What the wizard backed up or created, oldest first (for `reset --dry-run` listings)."""
         return [dict(entry) for entry in self._entries]
