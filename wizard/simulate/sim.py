@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+# Every stand-in call is a new interpreter that imports this module: only cheap imports here (dataclasses and
+# typing alone would double a stand-in's start-up; `python -X importtime` shows what a change costs).
 import fcntl
 import json
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 ROOT_ENV = "CRIO_WIZARD_SIM_ROOT"
 PROFILE_ENV = "CRIO_WIZARD_SIM_PROFILE"
@@ -31,13 +32,13 @@ FAULTS = {
 }
 
 
-@dataclass(frozen=True)
 class Tool:
     """A stand-in: `main(argv)` returns the exit code. An `installable` tool exists only once something
     put it on PATH inside the sandbox (see install_binary); until then it is "command not found"."""
 
-    main: Callable[[list[str]], int]
-    installable: bool = False
+    def __init__(self, main: Callable[[list[str]], int], installable: bool = False) -> None:
+        self.main = main
+        self.installable = installable
 
 
 def root() -> Path:
@@ -60,6 +61,13 @@ def pace(seconds: float) -> None:
     factor = float(os.environ.get(SPEED_ENV, "0"))
     if factor > 0 and seconds > 0:
         time.sleep(seconds * factor)
+
+
+def utc_time(pattern: str, seconds: float | None = None) -> str:
+    """`seconds` (default: now) in UTC as time.strftime formats it, with datetime's %f for the microseconds
+    (the datetime module itself is not worth importing in every stand-in)."""
+    moment = time.time() if seconds is None else seconds
+    return time.strftime(pattern.replace("%f", f"{int(moment % 1 * 1_000_000):06d}"), time.gmtime(moment))
 
 
 def say(*lines: str, delay: float = 0.0, err: bool = False) -> None:

@@ -8,17 +8,17 @@ current directory, which is how plans name files in the work directory. Builds l
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import shutil
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from wizard.simulate import sim
+
+# hashlib and shutil are imported by the functions that need them: every stand-in call is a new interpreter,
+# and most calls (git checkout, tar, install -d) need neither.
 
 ARCH = "amd64"  # every simulated profile is an x86_64 machine
 TREE_MARKER = ".git/sim-source.json"  # what a fake clone is: {"repo", "url", "ref"}
@@ -37,11 +37,13 @@ def _err(*lines: str, delay: float = 0.0) -> None:
 
 def _commit(repo: str, ref: str) -> str:
     """A stable fake commit id for a ref of a repository."""
+    import hashlib
+
     return hashlib.sha1(f"{repo}@{ref}".encode()).hexdigest()
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return sim.utc_time("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _local(path: str) -> Path:
@@ -291,7 +293,7 @@ class MakeRun:
             return False
         target = sim.host_path(host_path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        target.write_bytes(source.read_bytes())
         target.chmod(mode)
         return True
 
@@ -725,7 +727,7 @@ def install_main(argv: list[str]) -> int:
             _err(f"install: cannot create regular file '{destination}': No such file or directory")
             return 1
         destination_path.unlink(missing_ok=True)
-        shutil.copyfile(source_path, destination_path)
+        destination_path.write_bytes(source_path.read_bytes())
         destination_path.chmod(mode)
     return 0
 
@@ -757,6 +759,8 @@ def rm_main(argv: list[str]) -> int:
                 _err(f"rm: cannot remove '{path}': Is a directory")
                 code = 1
                 continue
+            import shutil
+
             shutil.rmtree(target)
         elif target.exists() or target.is_symlink():
             target.unlink()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import random
 import re
-import textwrap
 import time
 import zlib
 from pathlib import Path
 
 from wizard.simulate import sim
+
+# random and textwrap are imported by the functions that need them: every stand-in call is a new interpreter.
 
 DEFAULT_KUBERNETES = "v1.35.1"  # what minikube v1.38 starts without --kubernetes-version
 MINIKUBE_COMMIT = "5d1bc9a5e9a1b6ec5a4b0a1c4a1a0e0a6d52e6e1"
@@ -101,6 +101,8 @@ def _crio_version() -> str:
 
 
 def _suffix(length: int = 5) -> str:
+    import random
+
     return "".join(random.choices("bcdfghjklmnpqrstvwxz2456789", k=length))
 
 
@@ -414,6 +416,8 @@ def _embedded_file(text: str, key: str) -> str | None:
                 if following.strip() and len(following) - len(following.lstrip()) <= indent:
                     break
                 block.append(following)
+            import textwrap
+
             return textwrap.dedent("\n".join(block)).strip() + "\n"
         if value.startswith('"'):
             try:

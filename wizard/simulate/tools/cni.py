@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -28,6 +27,8 @@ def supported_versions(plugin_version: str) -> list[str]:
 
 def _banner(name: str, version: str, versions: list[str]) -> list[str]:
     if name == "flannel":
+        import hashlib  # only here: the VERSION answer the wizard asks for starts quicker without OpenSSL
+
         commit = hashlib.sha1(f"flannel@{version}".encode()).hexdigest()[:8]
         first = f"CNI Plugin flannel version {version} (linux/amd64) commit {commit}"
     else:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import json
 import os
 import re
 import time
-from datetime import datetime, timezone
 
 from wizard.simulate import sim
 from wizard.simulate.tools import service
+
+# hashlib is imported by the functions that need it: every stand-in call is a new interpreter, and
+# `crictl version` or `crictl ps` should not pay for OpenSSL's start-up.
 
 DEFAULT_ENDPOINTS = ("unix:///run/containerd/containerd.sock", "unix:///run/crio/crio.sock",
                      "unix:///var/run/cri-dockerd.sock")
@@ -40,13 +41,13 @@ def _runtime_error(context: str, call: str, description: str, subject: str = "",
 
 
 def _log(level: str, message: str) -> str:
-    return f'time="{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}" level={level} msg={json.dumps(message)}'
+    return f'time="{sim.utc_time("%Y-%m-%dT%H:%M:%SZ")}" level={level} msg={json.dumps(message)}'
 
 
 def _klog(call: str, error: str, subject: str) -> str:
-    now = datetime.now(timezone.utc)
     source = "remote_image.go:250" if "image service" in call else "remote_runtime.go:237"
-    return f'E{now:%m%d %H:%M:%S.%f} {os.getpid():>7} {source}] "{call}" err={json.dumps(error)} {subject}'.rstrip()
+    now = sim.utc_time("%m%d %H:%M:%S.%f")
+    return f'E{now} {os.getpid():>7} {source}] "{call}" err={json.dumps(error)} {subject}'.rstrip()
 
 
 def _parse(argv: list[str]) -> tuple[dict[str, str | bool], list[str]]:
@@ -116,12 +117,13 @@ def _dial_error(endpoint: str, image: bool) -> str:
 # ---- state helpers -----------------------------------------------------------------------------
 
 def _new_id(*parts: str) -> str:
+    import hashlib
+
     return hashlib.sha256(("/".join(parts) + repr(time.time_ns())).encode()).hexdigest()
 
 
 def _stamp(seconds: float | None) -> str:
-    moment = datetime.fromtimestamp(seconds or time.time(), timezone.utc)
-    return f"{moment:%Y-%m-%dT%H:%M:%S.%f}000Z"
+    return sim.utc_time("%Y-%m-%dT%H:%M:%S.%f000Z", seconds or time.time())
 
 
 def _ago(seconds: float | None) -> str:
@@ -175,6 +177,8 @@ def _image_record(data: dict, reference: str) -> dict | None:
 def _add_image(data: dict, reference: str) -> dict:
     found = _image_record(data, reference)
     if found is None:
+        import hashlib
+
         digest = hashlib.sha256(_with_tag(reference).encode()).hexdigest()
         base = _with_tag(reference).split("/")[-1].split(":")[0]
         found = {"ref": _with_tag(reference), "id": hashlib.sha256(digest.encode()).hexdigest(),

@@ -5,16 +5,12 @@ crio's daemon and service behaviour are not here: these answer what the build st
 
 from __future__ import annotations
 
-import hashlib
 import sys
-from datetime import datetime, timezone
 
 from wizard.simulate import sim
 
-try:  # Python 3.11+; the stand-ins run without site-packages, so no tomli fallback here
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10: config files are then not parsed
-    tomllib = None  # type: ignore[assignment]
+# Heavier modules (tomllib, hashlib) are imported by the functions that need them: every stand-in call is a
+# new interpreter, and `crio --version` should not pay for parsing TOML.
 
 CONFIG_FILE = "/etc/crio/crio.conf"
 CONFIG_DIR = "/etc/crio/crio.conf.d"
@@ -167,7 +163,7 @@ BUILD_TAGS = ("containers_image_ostree_stub", "seccomp", "selinux")
 
 
 def _timestamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
+    return sim.utc_time("%Y-%m-%dT%H:%M:%S.%f000Z")
 
 
 def _version() -> str:
@@ -179,6 +175,8 @@ def _build_info(repo: str, version: str) -> dict:
     built = sim.peek().get("builds", {}).get(repo)
     if built and built["ref"].removeprefix("v") == version:
         return built
+    import hashlib
+
     return {"commit": hashlib.sha1(f"{repo}@{version}".encode()).hexdigest(), "go": "1.24.6",
             "date": "2026-08-21T15:09:13Z"}
 
@@ -251,7 +249,9 @@ def _config_command(args: list[str]) -> int:
 
 
 def _toml_problem(path: str) -> str | None:
-    if tomllib is None:
+    try:  # Python 3.11+; the stand-ins run without site-packages, so no tomli fallback here
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10: config files are then not parsed
         return None
     try:
         tomllib.loads(sim.host_path(path).read_text(errors="replace"))

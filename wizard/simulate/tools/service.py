@@ -6,11 +6,9 @@ import importlib
 import json
 import os
 import re
-import shutil
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from wizard.simulate import sim
 
@@ -34,8 +32,7 @@ SUDO_VERSIONS = {"el": "1.9.5p2", "fedora": "1.9.15p5", "debian": "1.9.13p3", "u
 
 def log_line(level: str, message: str) -> str:
     """A line as crio and crictl log it (logrus text format)."""
-    now = datetime.now(timezone.utc)
-    return f'time="{now:%Y-%m-%dT%H:%M:%S.%f}000Z" level={level} msg={json.dumps(message)}'
+    return f'time="{sim.utc_time("%Y-%m-%dT%H:%M:%S.%f")}000Z" level={level} msg={json.dumps(message)}'
 
 
 def has_systemd() -> bool:
@@ -223,7 +220,7 @@ def _journal(unit: str, line: str, by_systemd: bool = False) -> None:
     """Add a line to the unit's journal, as the unit's process or as systemd itself logged it."""
     with sim.state() as data:
         pid = data.get("services", {}).get(unit, {}).get("pid") or data.get("next_pid", FIRST_PID)
-        stamp = datetime.now(timezone.utc).strftime("%b %d %H:%M:%S")
+        stamp = sim.utc_time("%b %d %H:%M:%S")
         source = "systemd[1]" if by_systemd else f"{unit}[{pid}]"
         kept = data.setdefault("journal", {}).setdefault(unit, [])
         kept.append(f"{stamp} node1 {source}: {line}")
@@ -317,13 +314,13 @@ def _status(unit: str) -> int:
         return 4
     service = sim.peek().get("services", {}).get(unit, {})
     state = _active_state(unit)
-    since = datetime.fromtimestamp(service.get("since", time.time()), timezone.utc)
+    since = sim.utc_time("%a %Y-%m-%d %H:%M:%S", service.get("since", time.time()))
     enabled = "enabled" if service.get("enabled") else "disabled"
     described = {"active": "active (running)", "failed": "failed (Result: exit-code)", "inactive": "inactive (dead)"}
     mark = {"active": "\u25cf", "failed": "\u00d7", "inactive": "\u25cb"}[state]
     lines = [f"{mark} {unit}.service - {'Container Runtime Interface for OCI (CRI-O)' if unit == 'crio' else unit}",
              f"     Loaded: loaded ({unit_file}; {enabled}; preset: disabled)",
-             f"     Active: {described[state]} since {since:%a %Y-%m-%d %H:%M:%S} UTC"]
+             f"     Active: {described[state]} since {since} UTC"]
     if state == "active" and service.get("pid"):
         lines.append(f"   Main PID: {service['pid']} ({unit})")
     sim.say(*lines, "", *sim.peek().get("journal", {}).get(unit, [])[-10:])
@@ -409,6 +406,8 @@ def _real_program(name: str) -> str | None:
     """The machine's own program (for commands the simulated host does not stand in for)."""
     launcher_dir = os.environ.get(sim.BIN_ENV, "")
     search = os.pathsep.join(d for d in os.environ.get("PATH", "").split(os.pathsep) if d and d != launcher_dir)
+    import shutil  # only here: the other service stand-ins start quicker without it
+
     return shutil.which(name, path=search)
 
 
