@@ -1,4 +1,8 @@
-"""Stand-ins for the kernel tools: modprobe, lsmod and sysctl (loaded modules and sysctls live in the shared state)."""
+"""Stand-ins for the kernel tools: modprobe, lsmod and sysctl.
+
+Loaded modules and sysctl values live where the kernel shows them, in the sandbox's /proc/modules and
+/proc/sys, so a check that reads those files (as on a real host) sees what these tools did.
+"""
 
 from __future__ import annotations
 
@@ -45,8 +49,28 @@ BRIDGE_SYSCTLS = ("net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-ca
 SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/lib/sysctl.d")
 
 
-def loaded_modules(data: dict) -> list[str]:
-    return data.get("modules", list(ALWAYS_LOADED))
+MODULES_FILE = "/proc/modules"
+
+
+def loaded_modules() -> list[str]:
+    """The loaded modules, the most recently loaded first (the order of /proc/modules)."""
+    path = sim.host_path(MODULES_FILE)
+    text = path.read_text(errors="replace") if path.is_file() else "".join(f"{name}\n" for name in ALWAYS_LOADED)
+    return [line.split()[0] for line in text.splitlines() if line.strip()]
+
+
+def _write_modules(names: list[str]) -> None:
+    """/proc/modules for these modules: name, size, use count, the modules using it, state, address."""
+    lines = []
+    for name in names:
+        users = [other for other in names if name in MODULES.get(other, (0, ()))[1]]
+        used_by = "".join(f"{user}," for user in users) or "-"
+        lines.append(f"{name} {MODULES.get(name, (16384,))[0]} {len(users)} {used_by} Live 0x0000000000000000\n")
+    sim.write(MODULES_FILE, "".join(lines))
+
+
+def _sysctl_path(key: str) -> str:
+    return "/proc/sys/" + key.replace(".", "/")
 
 
 def _with_dependencies(name: str) -> list[str]:
@@ -60,8 +84,11 @@ def _with_dependencies(name: str) -> list[str]:
 def modprobe(argv: list[str]) -> int:
     names = [arg for arg in argv if not arg.startswith("-")]
     if "-r" in argv or "--remove" in argv:
-        with sim.state() as data:
-            data["modules"] = [m for m in loaded_modules(data) if m not in names]
+        with sim.state():  # the state lock also guards /proc/modules
+            _write_modules([m for m in loaded_modules() if m not in names])
+            if "br_netfilter" in names:
+                for key in BRIDGE_SYSCTLS:
+                    sim.host_path(_sysctl_path(key)).unlink(missing_ok=True)
         return 0
     if not names:
         sim.say("modprobe: ERROR: missing module name.", err=True)
@@ -74,45 +101,52 @@ def modprobe(argv: list[str]) -> int:
         if module not in MODULES:
             sim.say(f"modprobe: FATAL: Module {name} not found in directory /lib/modules/{KERNEL_RELEASE}", err=True)
             return 1
-        with sim.state() as data:
-            modules = loaded_modules(data)
-            data["modules"] = modules + [m for m in _with_dependencies(module) if m not in modules]
+        with sim.state():  # the state lock also guards /proc/modules
+            modules = loaded_modules()
+            _write_modules([m for m in reversed(_with_dependencies(module)) if m not in modules] + modules)
+            if module == "br_netfilter":
+                # br_netfilter creates its sysctls, with 1 as their default
+                for key in BRIDGE_SYSCTLS:
+                    if not sim.host_path(_sysctl_path(key)).exists():
+                        sim.write(_sysctl_path(key), "1\n")
         sim.pace(0.05)
     return 0
 
 
 def lsmod(argv: list[str]) -> int:
-    modules = loaded_modules(sim.peek())
+    modules = loaded_modules()
     sim.say(f"{'Module':<19} {'Size':>8}  Used by")
-    for name in reversed(modules):
-        users = [other for other in modules if name in MODULES[other][1]]
+    for name in modules:
+        users = [other for other in modules if name in MODULES.get(other, (0, ()))[1]]
         used_by = f"{len(users)} {','.join(users)}".rstrip()
-        sim.say(f"{name:<19} {MODULES[name][0]:>8}  {used_by}")
+        sim.say(f"{name:<19} {MODULES.get(name, (16384,))[0]:>8}  {used_by}")
     return 0
 
 
-def _exists(key: str, data: dict) -> bool:
+def _exists(key: str) -> bool:
+    if sim.host_path(_sysctl_path(key)).is_file():
+        return True
     if key.startswith("net.bridge."):
-        return "br_netfilter" in loaded_modules(data) and key in BRIDGE_SYSCTLS
-    return key in data.get("sysctl", {}) or key in SYSCTL_DEFAULTS or key.startswith(SYSCTL_FAMILIES)
+        return False  # only br_netfilter creates them
+    return key in SYSCTL_DEFAULTS or key.startswith(SYSCTL_FAMILIES)
 
 
-def _value(key: str, data: dict) -> str:
-    default = "1" if key in BRIDGE_SYSCTLS else SYSCTL_DEFAULTS.get(key, "0")
-    return data.get("sysctl", {}).get(key, default)
+def _value(key: str) -> str:
+    path = sim.host_path(_sysctl_path(key))
+    return path.read_text().strip() if path.is_file() else SYSCTL_DEFAULTS.get(key, "0")
 
 
 def _cannot_stat(key: str) -> None:
-    sim.say(f"sysctl: cannot stat /proc/sys/{key.replace('.', '/')}: No such file or directory", err=True)
+    sim.say(f"sysctl: cannot stat {_sysctl_path(key)}: No such file or directory", err=True)
 
 
 def _set(key: str, value: str, quiet: bool, ignore_unknown: bool) -> bool:
-    with sim.state() as data:
-        if not _exists(key, data):
+    with sim.state():  # the state lock also guards /proc/sys
+        if not _exists(key):
             if not ignore_unknown:
                 _cannot_stat(key)
             return ignore_unknown
-        data.setdefault("sysctl", {})[key] = value
+        sim.write(_sysctl_path(key), value + "\n")
     if not quiet:
         sim.say(f"{key} = {value}")
     return True
@@ -186,18 +220,17 @@ def sysctl(argv: list[str]) -> int:
         sim.say("sysctl: no variables specified", "Try `sysctl --help' for more information.", err=True)
         return 1
     code = 0
-    data = sim.peek()
     for name in names:
         if "=" in name:
             key, value = name.split("=", 1)
             if not _set(key.strip(), value.strip(), quiet, ignore_unknown):
                 code = 1
-        elif not _exists(name, data):
+        elif not _exists(name):
             if not ignore_unknown:
                 _cannot_stat(name)
                 code = 1
         else:
-            sim.say(_value(name, data) if values_only else f"{name} = {_value(name, data)}")
+            sim.say(_value(name) if values_only else f"{name} = {_value(name)}")
     return code
 
 
