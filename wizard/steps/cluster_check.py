@@ -8,6 +8,7 @@ import re
 from wizard.actions import Action
 from wizard.steps.base import Check, Context, Step
 from wizard.steps.kube import cluster_pod_cidr, inside, last_line
+from wizard.steps.runtime_check import process_table
 
 INSPECTED_CONTAINER = "coredns"  # the one container on a pod network in every cluster scope
 
@@ -80,17 +81,11 @@ class ClusterCheck(Step):
         name = "process tree: 1 -> conmon -> container"
         if not isinstance(pid, int) or pid <= 1:
             return Check(name, False, f"crictl inspect shows no pid ({pid!r})")
-        container_parent, container_command = await self._parent(ctx, pid)
-        if container_parent is None:
+        processes = await process_table(ctx)
+        if pid not in processes:
             return Check(name, False, f"ps shows no process {pid}")
-        conmon_parent, conmon_command = await self._parent(ctx, container_parent)
+        container_parent, container_command = processes[pid]
+        conmon_parent, conmon_command = processes.get(container_parent, (None, ""))
         ok = conmon_command == "conmon" and conmon_parent == 1
         return Check(name, ok, f"{conmon_parent} -> {conmon_command} ({container_parent}) -> "
                                f"{container_command} ({pid})")
-
-    async def _parent(self, ctx: Context, pid: int) -> tuple[int | None, str]:
-        result = await ctx.probe(["ps", "-o", "ppid=,comm=", "-p", str(pid)])
-        fields = result.output.split(None, 1)
-        if result.exit_code != 0 or len(fields) != 2 or not fields[0].isdigit():
-            return None, ""
-        return int(fields[0]), fields[1].strip()

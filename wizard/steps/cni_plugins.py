@@ -111,6 +111,10 @@ class CniPlugins(Step):
             Run(["install", "-D", "-m", "0755", "-t", CNI_BIN, *built], cwd=tree, timeout=INSTALL_TIMEOUT),
         ]
 
+    async def detect(self, ctx: Context) -> bool:
+        # without the plugins the checks cannot pass: a fresh host needs no process start to find that out
+        return all(ctx.executable(f"{CNI_BIN}/{name}") for name in REQUIRED) and await super().detect(ctx)
+
     async def verify(self, ctx: Context) -> list[Check]:
         checks = []
         for name in REQUIRED:

@@ -50,6 +50,10 @@ class Conmon(Step):
             Run(["make", "install.bin", make_prefix_argument(ctx)], cwd=tree, timeout=INSTALL_TIMEOUT),
         ]
 
+    async def detect(self, ctx: Context) -> bool:
+        # without the binary the checks cannot pass: a fresh host needs no process start to find that out
+        return ctx.executable(conmon_binary(ctx)) and await super().detect(ctx)
+
     async def verify(self, ctx: Context) -> list[Check]:
         conmon = conmon_binary(ctx)
         result = await ctx.probe([conmon, "--version"])

@@ -69,6 +69,10 @@ class Crictl(Step):
             config,
         ]
 
+    async def detect(self, ctx: Context) -> bool:
+        # without the binary the checks cannot pass: a fresh host needs no process start to find that out
+        return ctx.executable(prefix_bin(ctx, "crictl")) and await super().detect(ctx)
+
     async def verify(self, ctx: Context) -> list[Check]:
         crictl = prefix_bin(ctx, "crictl")
         result = await ctx.probe([crictl, "--runtime-endpoint", CRIO_ENDPOINT, "version"])

@@ -87,6 +87,10 @@ class CrioBuild(Step):
                  make_prefix_argument(ctx)], cwd=tree, env=build_env, timeout=INSTALL_TIMEOUT),
         ]
 
+    async def detect(self, ctx: Context) -> bool:
+        # without the binary the checks cannot pass: a fresh host needs no process start to find that out
+        return ctx.executable(crio_binary(ctx)) and await super().detect(ctx)
+
     async def verify(self, ctx: Context) -> list[Check]:
         crio = crio_binary(ctx)
         result = await ctx.probe([crio, "--version"])

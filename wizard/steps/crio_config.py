@@ -114,6 +114,10 @@ class CrioConfig(Step):
             actions.append(WriteFile(POLICY, render_policy()))
         return actions
 
+    async def detect(self, ctx: Context) -> bool:
+        # without crio.conf the checks cannot pass: a fresh host needs no `crio config` to find that out
+        return ctx.exists(CRIO_CONF) and await super().detect(ctx)
+
     async def verify(self, ctx: Context) -> list[Check]:
         checks = []
         crio_conf = ctx.read(CRIO_CONF) or ""

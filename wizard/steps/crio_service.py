@@ -71,8 +71,9 @@ class CrioService(Step):
         return await self._checks(ctx, SOCKET_WAIT_SECONDS)
 
     async def detect(self, ctx: Context) -> bool:
-        # no waiting for a socket that is not coming: before the run, crio is either up or not
-        return all(check.ok for check in await self._checks(ctx, 0.0))
+        # no waiting for a socket that is not coming: before the run, crio is either up or not; and
+        # without the socket the checks cannot pass, so a fresh host needs no probes to find that out
+        return ctx.exists(SOCKET) and all(check.ok for check in await self._checks(ctx, 0.0))
 
     async def _checks(self, ctx: Context, socket_wait: float) -> list[Check]:
         socket_seen = await self._wait_for_socket(ctx, socket_wait)

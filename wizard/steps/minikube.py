@@ -91,6 +91,10 @@ class Minikube(Step):
         actions.append(Symlink(KUBECTL, os.path.relpath(kubectl_target, os.path.dirname(KUBECTL))))
         return actions
 
+    async def detect(self, ctx: Context) -> bool:
+        # without the binary the checks cannot pass: a fresh host needs no process start to find that out
+        return ctx.executable(MINIKUBE) and await super().detect(ctx)
+
     async def verify(self, ctx: Context) -> list[Check]:
         checks = [await self._version(ctx), await self._status(ctx)]
         checks += await self._node(ctx)

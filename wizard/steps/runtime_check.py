@@ -6,6 +6,7 @@ import json
 
 from wizard.actions import Action, Owned, Run, WriteFile
 from wizard.steps.base import Check, Context, Step
+from wizard.steps.crio_service import SOCKET
 
 CHECK_DIR = "/var/lib/crio-wizard/check"
 POD_CONFIG = f"{CHECK_DIR}/pod.json"
@@ -62,6 +63,17 @@ def _first_line(output: str) -> str:
     return next((line.strip() for line in output.splitlines() if line.strip()), "")
 
 
+async def process_table(ctx: Context) -> dict[int, tuple[int, str]]:
+    """Every process: pid -> (parent pid, command name), from one `ps` rather than one per question."""
+    result = await ctx.probe(["ps", "-e", "-o", "pid=,ppid=,comm="])
+    table = {}
+    for line in result.output.splitlines():
+        fields = line.split(None, 2)
+        if len(fields) == 3 and fields[0].isdigit() and fields[1].isdigit():
+            table[int(fields[0])] = (int(fields[1]), fields[2].strip())
+    return table
+
+
 class RuntimeCheck(Step):
     id = "runtime-check"
     title = "Run a test pod"
@@ -79,6 +91,10 @@ class RuntimeCheck(Step):
             # pod, container and start in one call: the pod id is only known once the pod exists
             Run(["crictl", "run", "--no-pull", CONTAINER_CONFIG, POD_CONFIG], timeout=300),
         ]
+
+    async def detect(self, ctx: Context) -> bool:
+        # without crio's socket there is no pod: a fresh host needs no crictl call to find that out
+        return ctx.exists(SOCKET) and await super().detect(ctx)
 
     async def verify(self, ctx: Context) -> list[Check]:
         result = await ctx.probe(["crictl", "pods", "--name", POD_NAME_PATTERN, "--state", "ready", "-q"])
@@ -105,23 +121,15 @@ class RuntimeCheck(Step):
         checks = [Check("the container has a process", pid > 0, f"pid {pid}" if pid else "crictl inspect shows no pid")]
         if not pid:
             return checks
-        parent = await self._parent(ctx, pid)
-        parent_name = await self._command_name(ctx, parent) if parent else ""
+        processes = await process_table(ctx)
+        parent = processes.get(pid, (0, ""))[0]
+        parent_name = processes.get(parent, (0, ""))[1] if parent else ""
         checks.append(Check("its parent is conmon", parent_name == "conmon",
                             f"pid {pid} <- pid {parent} ({parent_name or 'unknown'})"))
         if parent_name == "conmon":
-            grandparent = await self._parent(ctx, parent)
+            grandparent = processes[parent][0]
             checks.append(Check("conmon's parent is PID 1", grandparent == 1, f"conmon {parent} <- pid {grandparent}"))
         return checks
-
-    async def _parent(self, ctx: Context, pid: int) -> int:
-        result = await ctx.probe(["ps", "-o", "ppid=", "-p", str(pid)])
-        text = result.output.strip()
-        return int(text) if result.exit_code == 0 and text.isdigit() else 0
-
-    async def _command_name(self, ctx: Context, pid: int) -> str:
-        result = await ctx.probe(["ps", "-o", "comm=", "-p", str(pid)])
-        return result.output.strip() if result.exit_code == 0 else ""
 
     def owns(self, ctx: Context) -> Owned:
         # the pod itself stays for the user to inspect; a re-run replaces it, and `crictl rmp -f` removes it

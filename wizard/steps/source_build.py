@@ -111,6 +111,8 @@ async def go_version(ctx: Context, program: str) -> str | None:
 
     GOTOOLCHAIN=local makes a go report itself: with auto, a go.mod nearby could make it switch toolchains.
     """
+    if program.startswith("/") and not ctx.executable(program):
+        return None  # not installed: nothing to start
     result = await ctx.probe([program, "version"], env={"GOTOOLCHAIN": "local"})
     match = _GO_VERSION.search(result.output)
     return match.group(1) if result.exit_code == 0 and match else None
