@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 import tempfile
@@ -60,11 +61,27 @@ def make_directories(directory: Path, mode: int = 0o755) -> list[Path]:
     return created
 
 
+def remove_stale_temps(path: Path) -> None:
+    """Remove the temp files of earlier writes of `path` that a kill left (between creating and renaming them).
+
+    Only one wizard works at a time (the state lock), so a temp file of this target is never another writer's.
+    """
+    stale = re.compile(re.escape(f".{path.name}.") + r"(?:[a-z0-9_]{8}|[0-9a-f]{12})\.tmp")
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        if stale.fullmatch(name):
+            (path.parent / name).unlink(missing_ok=True)
+
+
 def atomic_write(path: Path, data: bytes, mode: int, owner: tuple[int, int] | None = None) -> None:
     """Replace `path` with `data` so that a reader sees either the old or the new file, never a part.
 
     The parent directory must exist. The temp file sits in the same directory so `os.replace` is a rename.
     """
+    remove_stale_temps(path)
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as temp_file:
@@ -82,6 +99,7 @@ def atomic_write(path: Path, data: bytes, mode: int, owner: tuple[int, int] | No
 
 
 def _atomic_symlink(path: Path, target: str) -> None:
+    remove_stale_temps(path)
     temp_path = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     os.symlink(target, temp_path)
     try:
@@ -275,7 +293,10 @@ class FileEffects:
         try:
             loaded = yaml.safe_load(self.manifest_path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as error:
-            raise BackupManifestCorrupt(f"{self.manifest_path}: not valid YAML ({error})") from error
+            mark = getattr(error, "problem_mark", None)
+            where = f"line {mark.line + 1}: " if mark is not None else ""
+            problem = getattr(error, "problem", None) or getattr(error, "reason", None) or error
+            raise BackupManifestCorrupt(f"{self.manifest_path}: not valid YAML ({where}{problem})") from error
         entries = loaded.get("entries") if isinstance(loaded, dict) else None
         if not isinstance(entries, list) or not all(_is_entry(entry) for entry in entries):
             raise BackupManifestCorrupt(f"{self.manifest_path}: expected 'entries:' with a path and a kind in each")
