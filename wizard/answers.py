@@ -6,16 +6,29 @@ import copy
 import hashlib
 import ipaddress
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
 from wizard import mirrors, pins
 from wizard.assets import asset_path
+
+
+# An answers file has about a hundred values a few levels deep. Much more is a mistake or an attack (YAML
+# aliases that expand a hundred million times), and must be refused before anything walks or prints it.
+MAX_FILE_BYTES = 64 << 10  # ten times the documented defaults file; the YAML library reads a few ten KB/s
+MAX_FLOW_BRACKETS = 1000  # "[" and "{": the YAML library's scanner is quadratic in how deeply they nest
+MAX_VALUES = 10_000
+MAX_NESTING = 20
+MAX_INTEGER_BITS = 256
+# "scheme://userinfo@" anywhere in a value (GOPROXY lists several URLs); userinfo ends at the first "@"
+CREDENTIALS = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@\s]+)@")
+MIN_TOKEN_LENGTH = 16  # shorter user names without a password are plain names (git@, user@), not tokens
 
 
 class AnswersError(Exception):
@@ -61,15 +74,23 @@ class Answers:
         return self.data["pod_cidr"]
 
     def secret_values(self) -> tuple[str, ...]:
-        """Passwords in proxy URLs, to be masked wherever text is written or shown."""
-        found = []
-        for url in (self.data["proxy"]["http"], self.data["proxy"]["https"]):
-            parts = urlsplit(url)
-            if parts.password:
-                found.append(parts.password)
-            if parts.username and parts.password:
-                found.append(f"{parts.username}:{parts.password}")
-        return tuple(found)
+        """Credentials in any URL of the answers (proxies, sources, downloads, mirrors), to be masked wherever
+        text is written or shown: passwords (`user:PASSWORD@`, a token as in `oauth2:TOKEN@`), and a long
+        user name alone in an http(s) URL, which is a token by convention (`https://TOKEN@github.com/...`)."""
+        found: list[str] = []
+        for text in _strings(self.data):
+            for scheme, userinfo in CREDENTIALS.findall(text):
+                user, has_password, password = userinfo.partition(":")
+                if has_password and password:
+                    secrets = [password, userinfo]
+                elif scheme.lower() in ("http", "https") and len(user) >= MIN_TOKEN_LENGTH:
+                    secrets = [user]
+                else:
+                    continue
+                for secret in secrets:
+                    found += [secret, unquote(secret)]
+        # longest first, so that masking in this order hides "user:pass" whole rather than leaving "user:"
+        return tuple(sorted(set(secret for secret in found if secret), key=lambda secret: (-len(secret), secret)))
 
     def fingerprint(self, key_paths: list[str] | tuple[str, ...]) -> str:
         """A short hash of the values at these key paths: a step's inputs."""
@@ -78,6 +99,24 @@ class Answers:
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True)
+
+
+def _strings(value: Any) -> list[str]:
+    return [text for _, text in _strings_with_paths(value)]
+
+
+def _strings_with_paths(value: Any, key_path: str = "") -> list[tuple[str, str]]:
+    """Every text value with its dotted key path (lists add their index)."""
+    if isinstance(value, str):
+        return [(key_path, value)]
+    if isinstance(value, dict):
+        items = [(_key_text(key), child) for key, child in value.items()]
+    elif isinstance(value, list):
+        items = [(str(index), child) for index, child in enumerate(value)]
+    else:
+        return []
+    return [found for key, child in items
+            for found in _strings_with_paths(child, f"{key_path}.{key}" if key_path else key)]
 
 
 def merge_over(base: dict, override: dict) -> dict:
@@ -95,6 +134,48 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _key_text(key: Any) -> str:
+    """A key as a key path shows it: as it is when printable text, else quoted (no newlines or escapes in output)."""
+    return key if isinstance(key, str) and key.isprintable() and key else _describe(key)
+
+
+def _shape_problem(value: Any) -> str | None:
+    """Why `value` is too big to validate (or even print), or None. Shared parts (YAML aliases) are counted as
+    often as they are used, since that is how often printing them would repeat them."""
+    weights: dict[int, tuple[int, int]] = {}  # id -> (values, nesting) of containers measured already
+
+    def measure(node: Any, depth: int) -> tuple[int, int]:
+        if isinstance(node, int) and abs(node).bit_length() > MAX_INTEGER_BITS:
+            raise _TooBig(f"an integer of more than {MAX_INTEGER_BITS} bits")
+        if not isinstance(node, (dict, list)):
+            return 1, 0
+        if id(node) in weights:
+            values, nesting = weights[id(node)]
+        else:
+            if depth > MAX_NESTING:
+                raise _TooBig(f"nested more than {MAX_NESTING} levels deep")
+            values, nesting = 1, 0
+            for child in (list(node) + list(node.values())) if isinstance(node, dict) else node:
+                child_values, child_nesting = measure(child, depth + 1)
+                values, nesting = values + child_values, max(nesting, child_nesting + 1)
+                if values > MAX_VALUES:
+                    raise _TooBig(f"more than {MAX_VALUES} values")
+            weights[id(node)] = values, nesting
+        if depth + nesting > MAX_NESTING:
+            raise _TooBig(f"nested more than {MAX_NESTING} levels deep")
+        return values, nesting
+
+    try:
+        measure(value, 0)
+    except _TooBig as too_big:
+        return str(too_big)
+    return None
+
+
+class _TooBig(Exception):
+    pass
+
+
 def from_mapping(overrides: Any, source: str = "answers") -> Answers:
     """Validate `overrides` (a parsed YAML document) merged over the defaults."""
     if overrides is None:
@@ -104,6 +185,9 @@ def from_mapping(overrides: Any, source: str = "answers") -> Answers:
     bad_keys = [key for key in overrides if not isinstance(key, str)]
     if bad_keys:
         raise AnswersError([f"{_describe(key)}: keys must be text" for key in bad_keys])
+    too_big = [(key, _shape_problem(value)) for key, value in overrides.items()]
+    if any(problem for _, problem in too_big):
+        raise AnswersError([f"{_key_text(key)}: bad value: {problem}" for key, problem in too_big if problem])
     data = merge_over(default_answers(), overrides)
     data["mirror"] = mirrors.normalize(data["mirror"])
     problems = _schema_problems(data)
@@ -120,11 +204,11 @@ def _schema_problems(data: dict) -> list[str]:
     validator = jsonschema.Draft202012Validator(_schema())
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        key_path = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+        key_path = ".".join(_key_text(part) for part in error.absolute_path) or "(top level)"
         if error.validator == "additionalProperties":
             unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})), key=str)
             for key in unknown:
-                where = f"{key_path}.{key}" if error.absolute_path else str(key)
+                where = f"{key_path}.{_key_text(key)}" if error.absolute_path else _key_text(key)
                 problems.append(f"{where}: unknown key")
             continue
         problems.append(f"{key_path}: bad value {_describe(error.instance)}: {_reason(error)}")
@@ -154,11 +238,14 @@ def _semantic_problems(data: dict) -> list[str]:
             + ", ".join(pins.kubernetes_minors())
         )
     try:
-        network = ipaddress.ip_network(str(data.get("pod_cidr")), strict=True)
+        network = ipaddress.ip_network(data.get("pod_cidr"), strict=True) if isinstance(data.get("pod_cidr"), str) \
+            else None
     except ValueError as error:
         problems.append(f"pod_cidr: bad value {_describe(data['pod_cidr'])}: {error}")
     else:
-        if network.version != 4:
+        if network is None:
+            pass  # not text: the schema says so
+        elif network.version != 4:
             problems.append(f"pod_cidr: bad value {_describe(data['pod_cidr'])}: flannel here needs an IPv4 network")
         elif network.prefixlen > 24:
             problems.append(f"pod_cidr: bad value {_describe(data['pod_cidr'])}: needs room for /24 node subnets")
@@ -166,6 +253,15 @@ def _semantic_problems(data: dict) -> list[str]:
             problems.append(
                 f"pod_cidr: bad value {_describe(data['pod_cidr'])}: overlaps the service network 10.96.0.0/12"
             )
+    for key_path, text in _strings_with_paths(data):
+        if not text.isprintable():
+            # control characters (NUL cannot even be passed to a command) and invisible ones have no place
+            # in a URL, a path or a name; they would also garble every line that prints the value
+            problems.append(f"{key_path}: bad value {_describe(text)}: contains control or invisible characters")
+    install = data.get("install") if isinstance(data.get("install"), dict) else {}
+    for key, value in (("install.prefix", install.get("prefix")), ("workdir", data.get("workdir"))):
+        if isinstance(value, str) and ".." in value.split("/"):
+            problems.append(f"{key}: bad value {_describe(value)}: must not climb out with '..'")
     proxy = data.get("proxy") if isinstance(data.get("proxy"), dict) else {}
     for key in ("http", "https"):
         url = proxy.get(key)
@@ -181,7 +277,7 @@ def _has_host(url: str) -> bool:
         return False
 
 
-def fetch(url: str, timeout: float = 15.0, limit: int = 1 << 20) -> str:
+def fetch(url: str, timeout: float = 15.0, limit: int = MAX_FILE_BYTES) -> str:
     """The text of an answers file a teacher published (http/https); AnswersError when it cannot be had."""
     from urllib.request import urlopen
 
@@ -203,15 +299,25 @@ def load(path: str | Path | None) -> Answers:
         return _parse(fetch(path), path)
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as answers_file:
+            data = answers_file.read(MAX_FILE_BYTES + 1)  # bounded: `--answers /dev/zero` must not fill memory
+        if len(data) > MAX_FILE_BYTES:
+            raise AnswersError([f"{path}: larger than {MAX_FILE_BYTES} bytes: not an answers file"])
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise AnswersError([f"{path}: cannot read: {error}"]) from None
     return _parse(text, str(path))
 
 
 def _parse(text: str, source: str) -> Answers:
+    if text.count("[") + text.count("{") > MAX_FLOW_BRACKETS:
+        raise AnswersError([f"{source}: not an answers file: more than {MAX_FLOW_BRACKETS} '[' and '{{'"])
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise AnswersError([f"{source}: not valid YAML: {str(error).splitlines()[0]}"]) from None
+    except RecursionError:
+        raise AnswersError([f"{source}: not an answers file: nested too deeply"]) from None
+    except ValueError as error:  # what the YAML library's own conversions raise, e.g. an integer of 5000 digits
+        raise AnswersError([f"{source}: not valid YAML: {error}"]) from None
     return from_mapping(document, source=source)
