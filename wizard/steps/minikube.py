@@ -10,6 +10,7 @@ from wizard.answers import Answers
 from wizard.steps import flannel
 from wizard.steps.base import Check, Context, Step
 from wizard.steps.kube import KUBECTL, MINIKUBE, MINIKUBE_POD_CIDR, cluster_pod_cidr, inside, kubectl_json, last_line
+from wizard.steps.source_build import release_url
 
 # what `minikube delete` (none driver) leaves behind: it removes only /var/tmp/minikube,
 # /etc/kubernetes/manifests and /var/lib/minikube (DOMAIN.md section 13)
@@ -74,7 +75,7 @@ class Minikube(Step):
         # downloaded into the work directory (named relative to it), then installed on the host
         download = f"minikube-{pins.minikube}-linux-{arch}"
         workdir = str(ctx.workdir)
-        url = answers.get("downloads.minikube").format(version=pins.minikube, arch=arch)
+        url = release_url(answers.get("downloads.minikube"), pins.minikube, arch)
         actions: list[Action] = [
             Run(("curl", "-fsSL", "-o", download, url), cwd=workdir, env=env, timeout=600, secret_values=secrets),
             Run(("install", "-m", "0755", download, MINIKUBE), cwd=workdir),
