@@ -130,6 +130,25 @@ def main(argv: list[str] | None = None) -> int:
     except (SimulationError, UnsupportedHost, OSError) as error:
         print(f"crio-wizard: {error}", file=sys.stderr)
         return EXIT_USAGE
+    from wizard.files import BackupManifestCorrupt
+
+    try:
+        return _dispatch(command, args, session)
+    except BackupManifestCorrupt as error:
+        print(f"crio-wizard: {error}. The originals of the files the wizard replaced are still in "
+              f"{session.state_dir / 'backups' / 'files'}; move the manifest aside only if you accept that "
+              "`reset` cannot restore them", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:
+        # e.g. a full disk while saving the journal or writing a log: every save is atomic, so the
+        # journal on disk is the last one that was complete
+        print(f"crio-wizard: cannot write {error.filename or session.state_dir}: {error.strerror or error}. "
+              "Nothing was lost: the journal keeps the last state saved in full; free some space (or fix "
+              "the cause) and run the same command again", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _dispatch(command: str | None, args: argparse.Namespace, session) -> int:
     from wizard import commands
 
     if command == "plan":
