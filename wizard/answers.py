@@ -258,6 +258,11 @@ def _semantic_problems(data: dict) -> list[str]:
             # control characters (NUL cannot even be passed to a command) and invisible ones have no place
             # in a URL, a path or a name; they would also garble every line that prints the value
             problems.append(f"{key_path}: bad value {_describe(text)}: contains control or invisible characters")
+    images = data.get("images") if isinstance(data.get("images"), dict) else {}
+    for key, value in (("pause_image", data.get("pause_image")), ("images.test", images.get("test"))):
+        if isinstance(value, str) and value.startswith("-"):
+            # an image is a command's argument (`crictl pull IMAGE`): a leading dash would make it an option
+            problems.append(f"{key}: bad value {_describe(value)}: must not start with '-'")
     install = data.get("install") if isinstance(data.get("install"), dict) else {}
     for key, value in (("install.prefix", install.get("prefix")), ("workdir", data.get("workdir"))):
         if isinstance(value, str) and ".." in value.split("/"):
