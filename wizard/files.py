@@ -92,8 +92,11 @@ def atomic_write(path: Path, data: bytes, mode: int, owner: tuple[int, int] | No
             os.chown(temp_name, *owner)  # before chmod: chown clears setuid/setgid bits
         os.chmod(temp_name, mode)
         os.replace(temp_name, path)
-    except BaseException:
+    except BaseException as error:
         Path(temp_name).unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.filename is None:
+            # a full disk fails the write, which names no file: say which one it was
+            raise OSError(error.errno, error.strerror, str(path)) from error
         raise
     fsync_directory(path.parent)
 

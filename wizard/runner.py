@@ -87,6 +87,7 @@ class _Log:
 
     def __init__(self, path: Path, masker: _Masker) -> None:
         _make_private_dirs(path.parent)
+        self._path = path
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self._masker = masker
         # A secret may be split across two chunks: hold back enough bytes to see it whole next time.
@@ -121,8 +122,11 @@ class _Log:
         if not data:
             return
         view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view) :]
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+        except OSError as error:  # a full disk: say which file (os.write names none)
+            raise OSError(error.errno, error.strerror, str(self._path)) from error
         self._at_line_start = data.endswith(b"\n")
 
 
