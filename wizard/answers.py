@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from wizard import mirrors, pins
+from wizard import mirrors, pins, yamlio
 from wizard.assets import asset_path
 
 
@@ -41,12 +41,12 @@ class AnswersError(Exception):
 
 @lru_cache(maxsize=1)
 def default_answers() -> dict:
-    return yaml.safe_load(asset_path("answers.yaml").read_text(encoding="utf-8"))
+    return yamlio.load(asset_path("answers.yaml").read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=1)
 def _schema() -> dict:
-    return yaml.safe_load(asset_path("answers.schema.yaml").read_text(encoding="utf-8"))
+    return yamlio.load(asset_path("answers.schema.yaml").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

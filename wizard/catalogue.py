@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import yaml
 
+from wizard import yamlio
 from wizard.actions import Action, RemoveFile, Run, Symlink, WriteFile
 from wizard.answers import default_answers
 from wizard.assets import asset_path
@@ -83,7 +84,7 @@ def load() -> list[KnownError]:
     """The shipped catalogue, validated (CatalogueError names every problem)."""
     path = asset_path("known_errors.yaml")
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yamlio.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise CatalogueError([f"{path}: not valid YAML: {str(error).splitlines()[0]}"]) from None
     return parse(document)

@@ -12,6 +12,8 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from wizard import yamlio
+
 MANIFEST_NAME = "manifest.yaml"
 
 # What the manifest says about a host path the first time the wizard touched it.
@@ -294,7 +296,7 @@ class FileEffects:
         if not self.manifest_path.exists():
             return []
         try:
-            loaded = yaml.safe_load(self.manifest_path.read_text(encoding="utf-8"))
+            loaded = yamlio.load(self.manifest_path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as error:
             mark = getattr(error, "problem_mark", None)
             where = f"line {mark.line + 1}: " if mark is not None else ""
@@ -307,7 +309,7 @@ class FileEffects:
 
     def _save_manifest(self) -> None:
         make_directories(self.backup_dir, 0o700)
-        text = yaml.safe_dump({"entries": self._entries}, sort_keys=False, default_flow_style=False)
+        text = yamlio.dump({"entries": self._entries}, sort_keys=False, default_flow_style=False)
         atomic_write(self.manifest_path, text.encode("utf-8"), 0o600)
 
 

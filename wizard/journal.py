@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from wizard import yamlio
 from wizard.files import atomic_write, fsync_directory
 
 JOURNAL_NAME = "journal.yaml"
@@ -82,7 +83,7 @@ class Journal:
         if not path.exists():
             return cls(path)
         try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+            loaded = yamlio.load(path.read_text(encoding="utf-8"))
         except UnicodeDecodeError as error:
             raise JournalCorrupt(path, f"is not UTF-8 text ({error.reason} at byte {error.start})") from error
         except yaml.YAMLError as error:
@@ -194,7 +195,7 @@ class Journal:
             "meta": self.meta,
             "steps": {step_id: _record_to_dict(record) for step_id, record in self._steps.items()},
         }
-        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=False)
+        text = yamlio.dump(document, sort_keys=False, allow_unicode=True, default_flow_style=False)
         atomic_write(self.path, text.encode("utf-8"), 0o600)
 
     @staticmethod

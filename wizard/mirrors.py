@@ -6,8 +6,7 @@ import copy
 from functools import lru_cache
 from typing import Any
 
-import yaml
-
+from wizard import yamlio
 from wizard.assets import asset_path
 
 GITHUB = "https://github.com/"
@@ -16,7 +15,7 @@ GO_DOWNLOADS = "https://go.dev/dl/"
 
 @lru_cache(maxsize=1)
 def _table() -> dict:
-    return yaml.safe_load(asset_path("mirrors.yaml").read_text(encoding="utf-8"))
+    return yamlio.load(asset_path("mirrors.yaml").read_text(encoding="utf-8"))
 
 
 def normalize(value: Any) -> Any:

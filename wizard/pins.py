@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import yaml
 from packaging.version import Version
 
+from wizard import yamlio
 from wizard.assets import asset_path
 
 
@@ -33,7 +33,7 @@ class Pins:
 
 @lru_cache(maxsize=1)
 def table() -> dict:
-    return yaml.safe_load(asset_path("versions.yaml").read_text(encoding="utf-8"))
+    return yamlio.load(asset_path("versions.yaml").read_text(encoding="utf-8"))
 
 
 def kubernetes_minors() -> list[str]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 
-import yaml
-
+from wizard import yamlio
 from wizard.assets import asset_path
 
 LANGUAGES = ("en", "zh")
@@ -20,14 +19,14 @@ LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
 @lru_cache(maxsize=1)
 def strings() -> dict[str, dict[str, str]]:
     """The UI string table per language, with nested groups flattened to dotted keys ("status.verified")."""
-    raw = yaml.safe_load(asset_path("i18n.yaml").read_text(encoding="utf-8"))
+    raw = yamlio.load(asset_path("i18n.yaml").read_text(encoding="utf-8"))
     return {lang: _flatten(table) for lang, table in raw.items()}
 
 
 @lru_cache(maxsize=1)
 def explanations() -> dict:
     """The whole explanations file: {"steps": {step_id: {lang: fields}}, "topics": {name: {lang: fields}}}."""
-    return yaml.safe_load(asset_path("explanations.yaml").read_text(encoding="utf-8"))
+    return yamlio.load(asset_path("explanations.yaml").read_text(encoding="utf-8"))
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:

@@ -9,9 +9,8 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 import wizard
+from wizard import yamlio
 from wizard.assets import asset_path
 from wizard.host import Host, read_facts
 from wizard.simulate import sim
@@ -24,7 +23,7 @@ class SimulationError(Exception):
 
 @lru_cache(maxsize=1)
 def _profiles_file() -> dict:
-    return yaml.safe_load(asset_path("sim/profiles.yaml").read_text(encoding="utf-8"))
+    return yamlio.load(asset_path("sim/profiles.yaml").read_text(encoding="utf-8"))
 
 
 def profile_names() -> list[str]:
@@ -82,7 +81,7 @@ def prepare(profile: str, state_dir: Path, speed: float = 0.1, faults: tuple[str
 
 @lru_cache(maxsize=1)
 def _machine_file() -> dict:
-    return yaml.safe_load(asset_path("sim/machine.yaml").read_text(encoding="utf-8"))
+    return yamlio.load(asset_path("sim/machine.yaml").read_text(encoding="utf-8"))
 
 
 def machine_files(family: str, systemd: bool) -> dict[str, str]:
