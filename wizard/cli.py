@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+# `crio-wizard --version` and `--help` must start about as fast as Python itself: everything beyond argparse
+# (asyncio, the engine, Textual) is imported by the code that needs it (check with `python -X importtime`).
 import argparse
-import asyncio
-import signal
 import sys
-from pathlib import Path
 
 from wizard import __version__
 
@@ -181,6 +180,8 @@ def _validate(path: str) -> int:
 
 def run_cancellable(coroutine) -> int:
     """Run the coroutine; SIGINT, SIGTERM and SIGHUP (an ssh drop) cancel it cleanly: exit 130."""
+    import asyncio
+    import signal
 
     async def guarded():
         task = asyncio.current_task()
