@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import math
 import os
 import re
@@ -25,6 +26,9 @@ KILL_GRACE = 1.0  # seconds to wait for a SIGKILLed group to vanish
 # After the command itself exits, how long a background process it left may keep our pipe open before we stop reading.
 PIPE_GRACE = 1.0
 DRAIN_LIMIT = 2.0  # seconds to wait for the leader to be reaped and the pipes to close after a kill
+# A command's output pipes hold this much, and each turn of the event loop reads that much (asyncio reads
+# 256 KiB, the pipe holds 64 KiB): a busy loop (the TUI drawing a frame) then still drains a flood of output.
+PIPE_BYTES = 1024 * 1024
 PROBE_TIMEOUT_CODE = 124
 NOT_FOUND_CODE = 127
 CANNOT_RUN_CODE = 126
@@ -308,6 +312,17 @@ async def _kill_group(pgid: int) -> None:
         await _wait_group_gone(pgid, KILL_GRACE)
 
 
+def _widen(pipe: asyncio.ReadTransport | None) -> None:
+    """Let the pipe hold PIPE_BYTES and read it whole in one turn (both best effort: the kernel may cap the size)."""
+    if pipe is None or pipe.is_closing():  # a quick command may be done and read already
+        return
+    try:
+        fcntl.fcntl(pipe.get_extra_info("pipe").fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (AttributeError, OSError, ValueError):  # not Linux, above /proc/sys/fs/pipe-max-size, or just closed
+        return
+    pipe.max_size = PIPE_BYTES  # asyncio's read size for this pipe (a class attribute of its transport)
+
+
 def _spawn_failure(error: OSError, argv0: str, cwd: str) -> tuple[int, str]:
     """The exit code and message a shell would give for a command that could not be started."""
     if error.filename == cwd and error.filename != argv0:
@@ -478,6 +493,8 @@ class Runner:
             env=env,
             start_new_session=True,  # its own process group, so a kill reaches grandchildren too
         )
+        for fd in handlers:
+            _widen(child.transport.get_pipe_transport(fd))
         return child
 
     async def _supervise(
