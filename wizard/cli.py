@@ -5,6 +5,7 @@ from __future__ import annotations
 # `crio-wizard --version` and `--help` must start about as fast as Python itself: everything beyond argparse
 # (asyncio, the engine, Textual) is imported by the code that needs it (check with `python -X importtime`).
 import argparse
+import os
 import sys
 
 from wizard import __version__
@@ -55,7 +56,25 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument("--plain", action="store_true", help="plain line output instead of the full-screen UI")
     common.add_argument("--learn", action="store_true",
                         help="learn mode: show each command before it runs and wait (for workshops)")
+    common.add_argument("--jobs", metavar="N", type=_job_count,
+                        help="run up to N independent steps at once, e.g. the conmon and CNI builds while CRI-O "
+                             f"builds (default: the number of cores, {default_jobs()}; 1 runs them one by one)")
     return common
+
+
+def _job_count(text: str) -> int:
+    count = int(text)
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{count}: at least 1 step runs at a time")
+    return count
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,7 +106,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _options(args: argparse.Namespace):
     from wizard.session import DEFAULT_SIM_SPEED, Options
     from wizard.texts import detect_lang
-    import os
 
     return Options(
         answers_path=getattr(args, "answers", None),
@@ -99,6 +117,7 @@ def _options(args: argparse.Namespace):
         timeout_cap=getattr(args, "timeout", None),
         ignore_checks=frozenset(getattr(args, "ignore_check", None) or ()),
         learn=getattr(args, "learn", False),
+        jobs=getattr(args, "jobs", None) or default_jobs(),
     )
 
 

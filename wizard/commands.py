@@ -67,11 +67,15 @@ def run(session: Session, yes: bool, from_step: str | None, only: str | None, fi
 
 async def _drive(session: Session, yes: bool, from_step: str | None, only: str | None, fix: bool) -> int:
     printer = LinePrinter(lang=session.options.lang)
+    failures: dict[str, events.Failure] = {}
     last_failure: list[events.Failure] = []
 
     def emit(event: events.Event) -> None:
         if isinstance(event, events.StepFinished) and event.failure is not None:
-            last_failure[:] = [event.failure]
+            failures[event.step_id] = event.failure
+        elif isinstance(event, events.RunFinished) and event.failed_step_id in failures:
+            # with --jobs more than one step may fail: the run names the one that comes first
+            last_failure[:] = [failures[event.failed_step_id]]
         printer(event)
 
     executor = session.executor(emit)
@@ -83,6 +87,7 @@ async def _drive(session: Session, yes: bool, from_step: str | None, only: str |
         return EXIT_FAILED
     fixed_steps: set[str] = set()
     while True:
+        failures.clear()
         last_failure.clear()
         if await executor.run(from_step=from_step, only=only):
             return EXIT_OK

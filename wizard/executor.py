@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import shlex
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Awaitable, Callable
 
@@ -20,6 +22,8 @@ from wizard.steps.base import Check, Context, PlanRefused, Step
 
 # the journal statuses that mean "this step needs no more work"
 DONE = ("verified", "skipped")
+# package managers hold a machine-wide lock (a second apt-get fails at once): with --jobs, one at a time
+PACKAGE_MANAGERS = frozenset({"apt", "apt-get", "dpkg", "dnf", "yum", "rpm"})
 
 
 def describe(action: Action) -> str:
@@ -55,11 +59,16 @@ class StepOutcome:
 
 
 class Executor:
-    """Drives the steps in scope for one context. The headless CLI and the TUI share it."""
+    """Drives the steps in scope for one context. The headless CLI and the TUI share it.
+
+    run() starts a step once every step it comes `after` is done, up to `jobs` steps at a time (the builds
+    of conmon and the CNI plugins can run while CRI-O builds); with jobs=1 the steps run in their order.
+    """
 
     def __init__(self, ctx: Context, journal: Journal, runner: Runner, emit: events.EventSink,
                  before_action: Callable[[Step, Action], Awaitable[None]] | None = None,
-                 timeout_cap: float | None = None, ignore_checks: frozenset[str] = frozenset()):
+                 timeout_cap: float | None = None, ignore_checks: frozenset[str] = frozenset(),
+                 jobs: int = 1, steps: list[Step] | None = None):
         self.ctx = ctx
         self.journal = journal
         self.runner = runner
@@ -67,9 +76,14 @@ class Executor:
         self.before_action = before_action  # learn mode: show each command and wait for the learner
         self.timeout_cap = timeout_cap
         self.ignore_checks = ignore_checks
+        self.jobs = max(1, jobs)
         self.files = FileEffects(ctx.host.root, ctx.state_dir / "backups")
         self.ctx.runner = runner
-        self.steps: list[Step] = steps_in_scope(ctx)
+        # the recipe's steps in scope, unless the caller brings its own (benchmarks, tests)
+        self.steps: list[Step] = steps if steps is not None else steps_in_scope(ctx)
+        self._package_manager = asyncio.Lock()
+        # detect() answers gathered `jobs` at a time at the start of run(); trusted until a step runs
+        self._detected_ahead: dict[str, bool] = {}
         self._invalidate_changed_inputs()
 
     # -- what to run -------------------------------------------------------------------------
@@ -102,6 +116,10 @@ class Executor:
     def log_path(self, step: Step) -> Path:
         return self.ctx.state_dir / "logs" / f"{step.id}.log"
 
+    def context_for(self, step: Step) -> Context:
+        """The shared context with this step's log for its probes (steps may run side by side)."""
+        return replace(self.ctx, log_path=self.log_path(step))
+
     def estimate(self, step: Step) -> float:
         record = self.journal.steps().get(step.id)
         if record and record.duration:
@@ -111,26 +129,76 @@ class Executor:
     # -- running -----------------------------------------------------------------------------
 
     async def run(self, from_step: str | None = None, only: str | None = None) -> bool:
-        """Run every step in scope that is not done; stop at the first failure. True when all are verified."""
+        """Run every step in scope that is not done, each once the steps it comes `after` are done, up to
+        `jobs` at a time. After a failure no step starts and the running ones finish. True when all are verified."""
         if only is not None:
             outcome = await self.run_step(self.step(only))
             return self._finish(outcome.status == "verified", only if outcome.status != "verified" else None)
-        started = from_step is None
-        for step in self.steps:
-            if not started:
-                if step.id != from_step:
-                    continue
-                started = True
-                outcome = await self.run_step(step)  # --from re-runs that step even when verified
-            elif await self.already_done(step):
-                continue
-            else:
-                outcome = await self.run_step(step)
-            if outcome.status != "verified":
-                return self._finish(False, step.id)
-        if not started:
-            raise KeyError(f"no step {from_step!r} in scope; steps: " + ", ".join(s.id for s in self.steps))
+        order = [step.id for step in self.steps]
+        if from_step is not None and from_step not in order:
+            raise KeyError(f"no step {from_step!r} in scope; steps: " + ", ".join(order))
+        # --from: the steps before it are not looked at, and it runs again even when verified
+        first = order.index(from_step) if from_step is not None else 0
+        done = set(order[:first])
+        waiting = self.steps[first:]
+        if self.jobs > 1:
+            self._detected_ahead = await self._detect_ahead([step for step in waiting if step.id != from_step])
+        running: dict[asyncio.Task[bool], Step] = {}
+        failed: list[str] = []
+        try:
+            while waiting or running:
+                if not failed:
+                    for step in self._ready(waiting, done, self.jobs - len(running)):
+                        waiting.remove(step)
+                        running[asyncio.create_task(self._settle(step, again=step.id == from_step))] = step
+                if not running:
+                    if waiting and not failed:  # an `after` naming a later step that in turn waits: a defect
+                        raise RuntimeError("no step can start: " + ", ".join(
+                            f"{step.id} waits for {', '.join(step.after)}" for step in waiting))
+                    break
+                finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    step = running.pop(task)
+                    if task.result():
+                        done.add(step.id)
+                    else:
+                        failed.append(step.id)
+        except BaseException:
+            # interrupted (Ctrl-C) or an error outside any step: the running steps stop too
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            raise
+        finally:
+            self._detected_ahead = {}
+        if failed:
+            return self._finish(False, min(failed, key=order.index))  # the one a sequential run meets first
         return self._finish(True, None)
+
+    def _ready(self, waiting: list[Step], done: set[str], free: int) -> list[Step]:
+        """Up to `free` waiting steps whose `after` steps are done (steps out of scope do not hold one up)."""
+        in_scope = {step.id for step in self.steps}
+        ready = [step for step in waiting if all(dep in done or dep not in in_scope for dep in step.after)]
+        return ready[:max(0, free)]
+
+    async def _settle(self, step: Step, again: bool = False) -> bool:
+        """Bring one step to done: detected as done already, or run (`again`: run even when verified)."""
+        if not again and await self.already_done(step):
+            return True
+        return (await self.run_step(step)).status == "verified"
+
+    async def _detect_ahead(self, steps: list[Step]) -> dict[str, bool]:
+        """detect() for the steps the journal says are verified, `jobs` at a time: on a re-run that is most of
+        them, and detecting only looks at the host. The answers hold while no step has run since."""
+        records = self.journal.steps()
+        verified = [step for step in steps if step.id in records and records[step.id].status == "verified"]
+        gate = asyncio.Semaphore(self.jobs)
+
+        async def detect(step: Step) -> bool:
+            async with gate:
+                return await self._detect(step)
+
+        return dict(zip((step.id for step in verified), await asyncio.gather(*map(detect, verified))))
 
     def _finish(self, ok: bool, failed_step_id: str | None) -> bool:
         self.emit(events.RunFinished(ok=ok, failed_step_id=failed_step_id))
@@ -148,11 +216,9 @@ class Executor:
             return True
         if record.status not in ("verified", "pending"):
             return False
-        self.ctx.log_path = self.log_path(step)
-        try:
-            satisfied = await step.detect(self.ctx)
-        except Exception:  # noqa: BLE001 - run_step will meet the same error and report it as a failure
-            satisfied = False
+        satisfied = self._detected_ahead.pop(step.id, None)
+        if satisfied is None:
+            satisfied = await self._detect(step)
         if not satisfied:
             return False
         reason = "verified earlier, still satisfied" if record.status == "verified" else "already satisfied on this host"
@@ -161,12 +227,19 @@ class Executor:
         self.emit(events.StepAlreadyDone(step.id, step.title, index, total, reason))
         return True
 
+    async def _detect(self, step: Step) -> bool:
+        try:
+            return await step.detect(self.context_for(step))
+        except Exception:  # noqa: BLE001 - run_step will meet the same error and report it as a failure
+            return False
+
     async def run_step(self, step: Step) -> StepOutcome:
         """Plan, run and verify one step, whatever the journal says."""
+        self._detected_ahead.clear()  # the host changes from here on: detect again what was detected ahead
         record = self.journal.record(step.id)
         log_path = self.log_path(step)
         log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.ctx.log_path = log_path
+        ctx = self.context_for(step)
         index, total = self._position(step)
         estimate = self.estimate(step)
         self.journal.mark(step.id, "running", fingerprint=self.fingerprint(step), log_path=str(log_path),
@@ -176,16 +249,16 @@ class Executor:
         current = "planning"
         try:
             try:
-                await self._step_preflight(step)
-                await step.prepare(self.ctx)
-                actions = step.plan(self.ctx)
+                await self._step_preflight(step, ctx)
+                await step.prepare(ctx)
+                actions = step.plan(ctx)
             except PlanRefused as refusal:
                 failure = events.Failure(step.id, f"refused before any change: {refusal}", log_path,
                                          self._match(step, [str(refusal)]))
                 return self._failed(step, failure, started)
             # commands (make install, tar, curl) replace files too: keep the originals first, so that
             # reset can put back what was there before the wizard, whichever action wrote over it
-            for path in step.owns(self.ctx).files:
+            for path in step.owns(ctx).files:
                 self.files.preserve(path)
             for number, action in enumerate(actions, start=1):
                 current = describe(action)
@@ -193,7 +266,7 @@ class Executor:
                 if failure is not None:
                     return self._failed(step, failure, started)
             current = "verifying"
-            checks = await self._verify(step)
+            checks = await self._verify(step, ctx)
         except asyncio.CancelledError:
             self.journal.mark(step.id, "interrupted", message=f"interrupted at: {mask(current, self._secrets())}")
             self.emit(events.StepFinished(step.id, "interrupted", time.monotonic() - started,
@@ -217,13 +290,13 @@ class Executor:
         self.emit(events.StepFinished(step.id, "verified", duration))
         return StepOutcome("verified", checks=checks)
 
-    async def _step_preflight(self, step: Step) -> None:
+    async def _step_preflight(self, step: Step, ctx: Context) -> None:
         """The step's own preflight checks, again, right before it changes anything."""
         if not step.preflight:
             return
         from wizard import preflight
 
-        results = await preflight.run_preflight(self.ctx, ignore=set(self.ignore_checks), only=set(step.preflight))
+        results = await preflight.run_preflight(ctx, ignore=set(self.ignore_checks), only=set(step.preflight))
         for result in results:
             self.emit(events.CheckDone(step.id, Check(f"preflight {result.name}", result.status != "fail",
                                                       result.detail)))
@@ -232,8 +305,8 @@ class Executor:
             raise PlanRefused("preflight: " + "; ".join(
                 f"{r.name}: {r.detail}" + (f" (hint: {r.fix_hint})" if r.fix_hint else "") for r in refused))
 
-    async def _verify(self, step: Step) -> list[Check]:
-        checks = await step.verify(self.ctx)
+    async def _verify(self, step: Step, ctx: Context) -> list[Check]:
+        checks = await step.verify(ctx)
         for check in checks:
             self.emit(events.CheckDone(step.id, check))
         return checks
@@ -266,11 +339,13 @@ class Executor:
                      secret_values=action.secret_values + self._secrets())
         if action.cwd:
             Path(action.cwd).mkdir(parents=True, exist_ok=True)
-        result = await self.runner.run(
-            to_run, log_path,
-            on_lines=lambda lines: self.emit(events.OutputLines(step.id, lines)),
-            on_heartbeat=lambda silent: self.emit(events.Heartbeat(step.id, silent)),
-        )
+        exclusive = os.path.basename(action.argv[0]) in PACKAGE_MANAGERS
+        async with self._package_manager if exclusive else contextlib.nullcontext():
+            result = await self.runner.run(
+                to_run, log_path,
+                on_lines=lambda lines: self.emit(events.OutputLines(step.id, lines)),
+                on_heartbeat=lambda silent: self.emit(events.Heartbeat(step.id, silent)),
+            )
         self.emit(events.ActionFinished(step.id, description, result.exit_code, result.duration, result.timed_out))
         if result.timed_out:
             reason = f"{description} did not finish within {timeout:g}s and was stopped"

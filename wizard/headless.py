@@ -10,11 +10,13 @@ from wizard.texts import explanation, t
 
 
 class LinePrinter:
-    """Prints one line per event; command output lines are prefixed with their step id."""
+    """Prints one line per event; command output lines are prefixed with their step id, and so are the
+    indented lines (commands, checks, exit codes) while steps run side by side (--jobs)."""
 
     def __init__(self, stream: TextIO | None = None, lang: str = "en"):
         self.stream = stream or sys.stdout
         self.lang = lang
+        self.running: set[str] = set()  # the steps started and not finished
 
     def title(self, step_id: str, fallback: str) -> str:
         """The step's title in the chosen language (the step's own English title if it has none)."""
@@ -27,35 +29,40 @@ class LinePrinter:
         self.stream.write("".join(line + "\n" for line in lines))
         self.stream.flush()
 
+    def _indented(self, step_id: str, text: str) -> str:
+        return f"    [{step_id}] {text}" if len(self.running) > 1 else f"    {text}"
+
     def __call__(self, event: events.Event) -> None:
         if isinstance(event, events.OutputLines):
             # the hot path: one write per batch, not one per line
             prefix = f"[{event.step_id}] "
             self.stream.write("".join(prefix + line + "\n" for line in event.lines))
         elif isinstance(event, events.StepStarted):
+            self.running.add(event.step_id)
             attempt = f" (attempt {event.attempt})" if event.attempt > 1 else ""
             self._say(f"==> [{event.index}/{event.total}] {event.step_id}: "
                       f"{self.title(event.step_id, event.title)}{attempt}")
         elif isinstance(event, events.StepAlreadyDone):
             self._say(f"==> [{event.index}/{event.total}] {event.step_id}: done ({event.reason})")
         elif isinstance(event, events.ActionStarted):
-            self._say(f"    {event.description}")
+            self._say(self._indented(event.step_id, event.description))
         elif isinstance(event, events.Heartbeat):
             self._say(f"[{event.step_id}] ... still running, no output for {event.silent_seconds:.0f}s")
         elif isinstance(event, events.ActionFinished):
             if event.timed_out:
-                self._say(f"    timed out after {event.duration:.1f}s: stopped")
+                self._say(self._indented(event.step_id, f"timed out after {event.duration:.1f}s: stopped"))
             elif event.exit_code not in (0, None):
-                self._say(f"    exit {event.exit_code} after {event.duration:.1f}s")
+                self._say(self._indented(event.step_id, f"exit {event.exit_code} after {event.duration:.1f}s"))
         elif isinstance(event, events.CheckDone):
             mark = "[ok]  " if event.check.ok else "[FAIL]"
             detail = f": {event.check.detail}" if event.check.detail else ""
-            self._say(f"    {mark} {event.check.name}{detail}")
+            self._say(self._indented(event.step_id, f"{mark} {event.check.name}{detail}"))
         elif isinstance(event, events.StepFinished):
             self._step_finished(event)
+            self.running.discard(event.step_id)
         elif isinstance(event, events.FixApplied):
             outcome = "applied" if event.ok else f"failed: {event.message}"
-            self._say(f"    fix {event.known_error_id}: {outcome}")
+            self._say(self._indented(event.step_id, f"fix {event.known_error_id}: {outcome}"))
         elif isinstance(event, events.RunFinished):
             if event.ok:
                 self._say("==> " + t("plain.run_ok", self.lang))

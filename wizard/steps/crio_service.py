@@ -46,7 +46,7 @@ def crio_message(line: str) -> str:
 class CrioService(Step):
     id = "crio-service"
     title = "Start CRI-O"
-    after = ("crio-config",)
+    after = ("crio-config", "conmon")  # crio refuses to start without conmon in its PATH
     typical_seconds = 4.0
 
     def plan(self, ctx: Context) -> list[Action]:

@@ -62,7 +62,8 @@ class Minikube(Step):
     title = "minikube (none driver)"
     inputs = ("scope", "kubernetes", "pod_cidr", "flannel.style", "flannel.backend", "downloads.minikube",
               "proxy.http", "proxy.https", "proxy.no_proxy")
-    after = ("crio-config", "crio-service", "crictl", "root-path", "cni-plugins")
+    # runtime-check's pod must not meet minikube restarting crio; with --cni=flannel the flannel binary must be there
+    after = ("crio-config", "crio-service", "crictl", "root-path", "cni-plugins", "runtime-check", "flannel-cni")
     scopes = ("cluster", "cluster+flannel")
     typical_seconds = 180.0
 

@@ -78,7 +78,7 @@ class RuntimeCheck(Step):
     id = "runtime-check"
     title = "Run a test pod"
     inputs = ("images.test",)
-    after = ("crio-service", "crictl")
+    after = ("crio-service", "crictl", "cni-config")  # the test pod gets its address from the bridge network
     typical_seconds = 8.0
 
     def plan(self, ctx: Context) -> list[Action]:
