@@ -17,6 +17,7 @@ from tests.reliability.harness import (
 PROXY_PASSWORD = "Pr0xyPa55-4f1e9c"
 TOKEN = "ghs_T0kenValue8c2d7e41b9"
 PROXY_URL = f"http://wizard:{PROXY_PASSWORD}@proxy.example.org:3128"
+CONMON_WITH_TOKEN = f"https://x-access-token:{TOKEN}@github.com/containers/conmon.git"  # as GitHub Actions clones
 
 
 def payloads(marker_dir: Path) -> dict[str, str]:
@@ -42,7 +43,7 @@ def injected_answers(marker_dir: Path) -> dict:
         "scope": "cluster+flannel",
         "sources": {
             "crio": {"url": f"https://github.com/{shell['command-substitution']}/cri-o/cri-o.git", "ref": ""},
-            "conmon": {"url": f"https://x-access-token:{TOKEN}@github.com/containers/conmon.git", "ref": ""},
+            "conmon": {"url": CONMON_WITH_TOKEN, "ref": ""},
             "cni_plugins": {"url": f"https://github.com/{shell['backticks']}/containernetworking/plugins.git",
                             "ref": ""},
             "flannel_cni": {"url": f"https://github.com/{shell['semicolon']}/flannel-io/cni-plugin.git", "ref": ""},

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import stat
 
-from tests.reliability.audit import PROXY_PASSWORD, TOKEN, Audit
+import yaml
+
+from tests.reliability.audit import CONMON_WITH_TOKEN, PROXY_PASSWORD, PROXY_URL, TOKEN, Audit
 from tests.reliability.harness import count
 
 SECRETS = (PROXY_PASSWORD, TOKEN)
@@ -54,3 +56,58 @@ def test_the_state_directory_is_private(audited_run: Audit):
     for path in logs + ["journal.yaml", "backups/manifest.yaml", "lock"]:
         assert modes[path] == 0o600, (path, oct(modes[path]))
 
+
+
+async def test_the_tui_screens_show_no_secret(tmp_path, monkeypatch, figures):
+    """Screenshots of the welcome, plan review, choices and step screens (with a failure panel and the full
+    log) for answers with the planted secrets, on two real steps that use them."""
+    from screens.app import make_app
+    from screens.choices import ChoicesScreen
+    from screens.full_log import FullLogScreen
+    from screens.plan_review import PlanScreen
+    from screens.welcome import WelcomeScreen
+    from tests.tuihelp import open_session, until, until_idle, use_steps
+    from wizard.steps.conmon import Conmon
+    from wizard.steps.minikube import Minikube
+
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(yaml.safe_dump({"proxy": {"http": PROXY_URL, "https": PROXY_URL},
+                                       "sources": {"conmon": {"url": CONMON_WITH_TOKEN, "ref": ""}},
+                                       "scope": "runtime"}))
+    use_steps(monkeypatch, [Conmon(), Minikube()])  # conmon fails at once here (no git yet): a failure panel
+    session = open_session(tmp_path / "state", answers_path=str(answers))
+    screenshots: dict[str, str] = {}
+    try:
+        app = make_app(session)
+        async with app.run_test(size=(140, 44)) as pilot:
+            async def shoot(name: str, screen_type, key: str | None = None) -> None:
+                if key:
+                    await pilot.press(key)
+                await until(pilot, lambda: isinstance(app.screen, screen_type), what=name)
+                await pilot.pause(0.3)
+                screenshots[name] = app.export_screenshot()
+
+            await until(pilot, lambda: isinstance(app.screen, WelcomeScreen) and app.screen.results is not None,
+                        what="the preflight checks")
+            screenshots["welcome"] = app.export_screenshot()
+            await shoot("plan review", PlanScreen, "p")
+            await pilot.press("escape")
+            await shoot("choices", ChoicesScreen, "c")
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, WelcomeScreen), what="the welcome screen")
+            await pilot.press("enter")
+            await until(pilot, lambda: app.step_screen is not None and app.step_screen.is_mounted, what="steps")
+            await until_idle(pilot, app)
+            await pilot.pause(0.3)
+            screenshots["failure"] = app.export_screenshot()
+            await shoot("full log", FullLogScreen, "l")
+            await pilot.press("escape")
+            await pilot.press("q")
+    finally:
+        session.release()
+    found = [leak for name, svg in screenshots.items() for leak in leaks(f"the {name} screenshot", svg)]
+    count("secrets found", len(found))
+    assert found == []
+    # the secrets were on those screens, masked
+    assert "***@proxy.example.org" in screenshots["plan review"]
+    assert "***@github.com" in screenshots["failure"] + screenshots["full log"]
