@@ -191,7 +191,8 @@ def _validate(path: str) -> int:
         answers = load(path)
     except AnswersError as error:
         for problem in error.problems:
-            print(f"{path}: {problem}")
+            # a problem with the file itself names it already; one with a key gets the file's name in front
+            print(problem if problem.startswith(f"{path}: ") else f"{path}: {problem}")
         return EXIT_USAGE
     print(f"{path}: valid (scope {answers.scope}, Kubernetes {answers.pins.kubernetes}, CRI-O {answers.pins.crio})")
     return EXIT_OK
