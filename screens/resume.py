@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Static
 
-from screens.widgets import localize_bindings, status_label
+from screens.question import QuestionDialog
+from screens.widgets import status_label
 from wizard.steps.base import Step
 from wizard.texts import t
 
 
-class ResumeDialog(ModalScreen[bool]):
+class ResumeDialog(QuestionDialog):
     """Returns True to resume at the step; False goes to the welcome screen."""
 
-    BINDINGS = [
-        Binding("y", "answer(True)", "key.yes", id="yes"),
-        Binding("n,escape", "answer(False)", "key.no", id="no"),
-    ]
+    yes_label = "key.resume"
 
     def __init__(self, step: Step) -> None:
         super().__init__()
         self.step = step
 
-    def compose(self) -> ComposeResult:
-        lang = self.app.lang
-        localize_bindings(self, lang)
+    def body(self, lang: str) -> ComposeResult:
         journal = self.app.executor.journal
         record = journal.record(self.step.id)
         lines = [t("prompt.resume_at", lang, step=self.step.id), ""]
@@ -38,17 +31,4 @@ class ResumeDialog(ModalScreen[bool]):
         if invalidated:
             lines.append(t("resume.invalidated", lang, steps=", ".join(invalidated)))
         lines.append(t("resume.rechecked", lang))
-        with Vertical(classes="dialog"):
-            yield Static("\n".join(lines), classes="question", markup=False)
-            with Horizontal(classes="answers"):
-                yield Button(t("key.resume", lang), variant="primary", id="yes")
-                yield Button(t("key.no", lang), id="no")
-
-    def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, resume: bool) -> None:
-        self.dismiss(resume)
+        yield Static("\n".join(lines), classes="question", markup=False)
