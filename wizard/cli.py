@@ -122,6 +122,15 @@ def _options(args: argparse.Namespace):
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C before a run's own handling starts (or after it ends): nothing was in progress
+        print("crio-wizard: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command
