@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.reliability.harness import (
@@ -353,3 +354,22 @@ def test_kills_inside_journal_saves_and_backed_up_writes_leave_whole_files(tmp_p
     count("kills survived", WRITES_KILLED)
     count("SIGKILLs survived", WRITES_KILLED)
     count("kills inside an atomic write", inside_a_write)
+
+
+@pytest.mark.parametrize("moment", ["sim/root/.sim/profile", "lock"])
+def test_ctrl_c_while_the_wizard_starts_exits_130_without_a_traceback(tmp_path, moment):
+    """Before a run's steps start (the simulated host being made, the lock just taken): Ctrl-C is said
+    in one line, not a Python traceback."""
+    state = tmp_path / "state"
+    if moment == "lock":
+        make_sandbox(state)
+    process = subprocess.Popen([*WIZARD, "run", *sim_args(state), "--yes"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not (state / moment).exists() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    os.killpg(process.pid, signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 130, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    Journal.load(state)
