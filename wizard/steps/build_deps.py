@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from wizard import mirrors
@@ -118,7 +119,8 @@ class BuildDeps(Step):
         return actions + [install]
 
     async def verify(self, ctx: Context) -> list[Check]:
-        checks = [await self._pkg_config_check(ctx), await self._packages_check(ctx)]
+        # the two queries only look: they run side by side
+        checks = list(await asyncio.gather(self._pkg_config_check(ctx), self._packages_check(ctx)))
         for program in RUNTIME_PROGRAMS:
             found = find_on_path(ctx, program)
             checks.append(Check(f"{program} is on root's PATH", found is not None, found or "not found"))

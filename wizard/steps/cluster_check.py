@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
@@ -54,17 +55,18 @@ class ClusterCheck(Step):
         checks = [Check(f"crictl ps lists a running {INSPECTED_CONTAINER} container with its POD ID",
                         row.get("STATE") == "Running" and bool(pod_id),
                         f"container {container_id} {row.get('STATE', '?')}, POD ID {pod_id}")]
-        inspected = parse_json((await ctx.probe(["crictl", "inspect", container_id])).output)
-        info = inspected.get("info", {})
-        sandbox_id = info.get("sandboxID", "")
-        checks.append(await self._sandbox_is_pod(ctx, sandbox_id, pod_id))
-        checks.append(await self._pod_address(ctx, pod_id))
-        checks.append(await self._process_tree(ctx, info.get("pid")))
+        # the container, the pod list, the pod and the process tree: independent questions, asked side by side
+        inspected, pods, pod_address, processes = await asyncio.gather(
+            ctx.probe(["crictl", "inspect", container_id]), ctx.probe(["crictl", "pods"]),
+            self._pod_address(ctx, pod_id), process_table(ctx))
+        info = parse_json(inspected.output).get("info", {})
+        checks.append(self._sandbox_is_pod(pods.output, info.get("sandboxID", ""), pod_id))
+        checks.append(pod_address)
+        checks.append(self._process_tree(processes, info.get("pid")))
         return checks
 
-    async def _sandbox_is_pod(self, ctx: Context, sandbox_id: str, pod_id: str) -> Check:
-        pods = await ctx.probe(["crictl", "pods"])
-        pod_ids = [row.get("POD ID", "") for row in parse_table(pods.output)]
+    def _sandbox_is_pod(self, pods: str, sandbox_id: str, pod_id: str) -> Check:
+        pod_ids = [row.get("POD ID", "") for row in parse_table(pods)]
         ok = bool(sandbox_id) and sandbox_id.startswith(pod_id) and any(
             pod and sandbox_id.startswith(pod) for pod in pod_ids)
         return Check("crictl inspect: the container's sandboxID is its POD ID in crictl pods", ok,
@@ -77,11 +79,10 @@ class ClusterCheck(Step):
         return Check(f"crictl inspectp: pod IP inside {network}", inside(address, network) if address else False,
                      address or last_line(result.output))
 
-    async def _process_tree(self, ctx: Context, pid: object) -> Check:
+    def _process_tree(self, processes: dict[int, tuple[int, str]], pid: object) -> Check:
         name = "process tree: 1 -> conmon -> container"
         if not isinstance(pid, int) or pid <= 1:
             return Check(name, False, f"crictl inspect shows no pid ({pid!r})")
-        processes = await process_table(ctx)
         if pid not in processes:
             return Check(name, False, f"ps shows no process {pid}")
         container_parent, container_command = processes[pid]

@@ -77,11 +77,11 @@ class CrioService(Step):
 
     async def _checks(self, ctx: Context, socket_wait: float) -> list[Check]:
         socket_seen = await self._wait_for_socket(ctx, socket_wait)
-        checks = [await self._systemd_check(ctx) if ctx.host.facts.systemd else await self._background_check(ctx)]
-        checks.append(Check(f"crio listens on {SOCKET}", socket_seen,
-                            "socket present" if socket_seen else f"no socket after {socket_wait:g}s"))
-        checks.append(await self._cgroup_driver_check(ctx))
-        return checks
+        running = self._systemd_check(ctx) if ctx.host.facts.systemd else self._background_check(ctx)
+        service, cgroup_driver = await asyncio.gather(running, self._cgroup_driver_check(ctx))  # side by side
+        socket = Check(f"crio listens on {SOCKET}", socket_seen,
+                       "socket present" if socket_seen else f"no socket after {socket_wait:g}s")
+        return [service, socket, cgroup_driver]
 
     async def _wait_for_socket(self, ctx: Context, seconds: float) -> bool:
         deadline = time.monotonic() + seconds

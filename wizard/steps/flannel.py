@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import re
@@ -158,8 +159,10 @@ class Flannel(Step):
         return actions + settle
 
     async def verify(self, ctx: Context) -> list[Check]:
-        checks = [await self._rolled_out(ctx), await self._coredns_ready(ctx)]
-        devices = await self._devices(ctx)
+        # the rollout, coredns and the network devices are independent questions: asked side by side
+        rolled_out, coredns_ready, devices = await asyncio.gather(
+            self._rolled_out(ctx), self._coredns_ready(ctx), self._devices(ctx))
+        checks = [rolled_out, coredns_ready]
         subnet_checks, flannel_subnet = self._subnet_env(ctx, devices)
         checks += subnet_checks
         if ctx.answers.get("flannel.backend") == "vxlan":
@@ -194,7 +197,8 @@ class Flannel(Step):
     async def _devices(self, ctx: Context) -> dict[str, str]:
         """Each network device's block of `ip -d addr show` (MTU, vxlan details, addresses), and the
         uplink's (the default route's device) also under the key "uplink"."""
-        shown = await ctx.probe(["ip", "-d", "addr", "show"])
+        shown, route = await asyncio.gather(ctx.probe(["ip", "-d", "addr", "show"]),
+                                            ctx.probe(["ip", "route", "show", "default"]))
         devices: dict[str, str] = {}
         name = ""
         for line in shown.output.splitlines():
@@ -203,7 +207,6 @@ class Flannel(Step):
                 name = header.group(1)
             if name:
                 devices[name] = devices.get(name, "") + line + "\n"
-        route = await ctx.probe(["ip", "route", "show", "default"])
         uplink = re.search(r"\bdev\s+(\S+)", route.output)
         if uplink and uplink.group(1) in devices:
             devices["uplink"] = devices[uplink.group(1)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from wizard.actions import Action, Owned, Run
 from wizard.pins import version_at_least
 from wizard.steps.base import Check, Context, Step
@@ -62,7 +64,10 @@ class GoToolchain(Step):
             seen = await go_version(ctx, downloaded_go)
             return [Check(f"Go {pins.go_pin} (pinned) is in {GO_ROOT}", seen == pins.go_pin,
                           _seen(seen, downloaded_go))]
-        on_path = await go_version(ctx, "go")
+        if mode == "path":
+            on_path, seen = await go_version(ctx, "go"), None
+        else:  # auto: either go may be the one, so both are asked, side by side (a missing one is not started)
+            on_path, seen = await asyncio.gather(go_version(ctx, "go"), go_version(ctx, downloaded_go))
         path_is_good = on_path is not None and version_at_least(on_path, pins.go_min)
         if mode == "path" or path_is_good:
             ctx.notes["go_toolchain"] = "path"
@@ -71,7 +76,6 @@ class GoToolchain(Step):
                 detail += f", older than {pins.go_min} ({needed}); choose go.toolchain auto or download"
             return [Check(f"go on PATH is >= {pins.go_min} with GOTOOLCHAIN=local", path_is_good, detail)]
         ctx.notes["go_toolchain"] = "download"
-        seen = await go_version(ctx, downloaded_go)
         ok = seen is not None and version_at_least(seen, pins.go_min)
         detail = _seen(seen, downloaded_go) + f"; {_seen(on_path, 'PATH')}"
         if on_path:

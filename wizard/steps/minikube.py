@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 
@@ -98,9 +99,9 @@ class Minikube(Step):
         return ctx.executable(MINIKUBE) and await super().detect(ctx)
 
     async def verify(self, ctx: Context) -> list[Check]:
-        checks = [await self._version(ctx), await self._status(ctx)]
-        checks += await self._node(ctx)
-        return checks
+        # three independent questions to the cluster, asked side by side
+        version, status, node = await asyncio.gather(self._version(ctx), self._status(ctx), self._node(ctx))
+        return [version, status, *node]
 
     def owns(self, ctx: Context) -> Owned:
         files = [MINIKUBE, KUBECTL, *CNI_LEFTOVER_FILES]

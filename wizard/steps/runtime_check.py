@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from wizard.actions import Action, Owned, Run, WriteFile
@@ -103,25 +104,26 @@ class RuntimeCheck(Step):
             detail = _first_line(result.output) or "no such pod"
             return [Check(f"pod {POD_NAME} is ready", False, detail)]
         pod_id = pod_ids[0]
-        inspected = _json_in((await ctx.probe(["crictl", "inspectp", pod_id])).output)
-        address = inspected.get("status", {}).get("network", {}).get("ip", "")
+        # the pod and its container are independent questions: asked side by side
+        pod, listed = await asyncio.gather(
+            ctx.probe(["crictl", "inspectp", pod_id]),
+            ctx.probe(["crictl", "ps", "--pod", pod_id, "--name", f"^{CONTAINER_NAME}$", "-q"]))
+        address = _json_in(pod.output).get("status", {}).get("network", {}).get("ip", "")
         checks = [Check(f"pod {POD_NAME} is ready", True, f"pod {pod_id[:13]}, IP {address or 'none'}")]
-        result = await ctx.probe(["crictl", "ps", "--pod", pod_id, "--name", f"^{CONTAINER_NAME}$", "-q"])
-        container_ids = _ids(result.output)
+        container_ids = _ids(listed.output)
         checks.append(Check(f"container {CONTAINER_NAME} is running", bool(container_ids),
-                            container_ids[0][:13] if container_ids else _first_line(result.output) or "not running"))
+                            container_ids[0][:13] if container_ids else _first_line(listed.output) or "not running"))
         if container_ids:
             checks += await self._process_tree(ctx, container_ids[0])
         return checks
 
     async def _process_tree(self, ctx: Context, container_id: str) -> list[Check]:
         """The recipe's picture: PID 1 -> conmon -> the container's process (conmon double-forks)."""
-        inspected = _json_in((await ctx.probe(["crictl", "inspect", container_id])).output)
-        pid = inspected.get("info", {}).get("pid") or 0
+        inspected, processes = await asyncio.gather(ctx.probe(["crictl", "inspect", container_id]), process_table(ctx))
+        pid = _json_in(inspected.output).get("info", {}).get("pid") or 0
         checks = [Check("the container has a process", pid > 0, f"pid {pid}" if pid else "crictl inspect shows no pid")]
         if not pid:
             return checks
-        processes = await process_table(ctx)
         parent = processes.get(pid, (0, ""))[0]
         parent_name = processes.get(parent, (0, ""))[1] if parent else ""
         checks.append(Check("its parent is conmon", parent_name == "conmon",
