@@ -1,4 +1,4 @@
-"""Kill anywhere: a headless run on the simulated host is interrupted 30 times at seeded random moments (SIGKILL,
+"""Kill anywhere: a headless run on the simulated host is interrupted 26 times at seeded random moments (SIGKILL,
 and SIGTERM, SIGINT and SIGHUP as a closed ssh session sends), and after every interruption the state on disk
 is checked: the journal parses, no step is verified whose checks fail, no file is half-written, every backup is
 intact. Then `run` completes."""
@@ -216,7 +216,7 @@ def where_it_landed(state: Path, temps: list[Path]) -> str:
     return "kills after a command (before or during verify)" if tail.startswith("[exit ") else "kills inside commands"
 
 
-def test_interrupted_thirty_times_at_random_moments_the_run_still_completes(tmp_path, figures):
+def test_a_run_interrupted_26_times_at_random_moments_still_completes(tmp_path, figures):
     state = tmp_path / "state"
     answers = tmp_path / "answers.yaml"
     answers.write_text("scope: runtime\n")
