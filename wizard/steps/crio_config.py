@@ -115,8 +115,9 @@ class CrioConfig(Step):
         return actions
 
     async def detect(self, ctx: Context) -> bool:
-        # without crio.conf the checks cannot pass: a fresh host needs no `crio config` to find that out
-        return ctx.exists(CRIO_CONF) and await super().detect(ctx)
+        # without crio.conf or the drop-in the checks cannot pass: no `crio config` is needed to find that out
+        # (a fresh build installs crio.conf, not the drop-in)
+        return ctx.exists(CRIO_CONF) and ctx.exists(DROP_IN) and await super().detect(ctx)
 
     async def verify(self, ctx: Context) -> list[Check]:
         checks = []

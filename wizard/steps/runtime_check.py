@@ -94,8 +94,9 @@ class RuntimeCheck(Step):
         ]
 
     async def detect(self, ctx: Context) -> bool:
-        # without crio's socket there is no pod: a fresh host needs no crictl call to find that out
-        return ctx.exists(SOCKET) and await super().detect(ctx)
+        # without crio's socket there is no pod, and without pod.json this step never made its pod:
+        # no crictl call is needed to find that out
+        return ctx.exists(SOCKET) and ctx.exists(POD_CONFIG) and await super().detect(ctx)
 
     async def verify(self, ctx: Context) -> list[Check]:
         result = await ctx.probe(["crictl", "pods", "--name", POD_NAME_PATTERN, "--state", "ready", "-q"])
