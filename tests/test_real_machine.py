@@ -130,3 +130,25 @@ def test_doctor_on_this_machine_gives_a_reason_on_every_line(tmp_path):
     for line in check_lines:
         assert re.match(r"  (pass|warn|FAIL|waived|known error) ", line), line
         assert re.match(r"  \S+\s+\S.*: \S", line) or line.startswith("  known error"), line
+
+
+@pytest.mark.skipif(not (shutil.which("git") and shutil.which("make") and shutil.which("cc")),
+                    reason="needs git, make and a C compiler (.ci/run installs them)")
+async def test_a_clone_killed_half_way_is_started_again(tmp_path):
+    url = _local_repository(tmp_path / "upstream")
+    work = tmp_path / "work"
+    # what a kill during `git clone` leaves: a .git with objects on the way but no remote HEAD yet
+    (work / "conmon/.git/objects/pack").mkdir(parents=True)
+    (work / "conmon/.git/objects/pack/tmp_pack_abc").write_bytes(b"PACK")
+    chosen = answers.from_mapping({
+        "install": {"prefix": str(tmp_path / "prefix")}, "workdir": str(work),
+        "sources": {"conmon": {"url": url, "ref": "v2.2.1"}},
+    })
+    host = Host(root=Path("/"), facts=read_facts(Path("/")), env=dict(os.environ))
+    state = tmp_path / "state"
+    state.mkdir()
+    ctx = Context(answers=chosen, host=host, state_dir=state)
+    executor = Executor(ctx, Journal.load(state), Runner(env=host.env, default_cwd=state), lambda event: None)
+    outcome = await executor.run_step(executor.step(Conmon.id))
+    assert outcome.status == "verified", outcome.failure
+    assert not (work / "conmon/.git/objects/pack/tmp_pack_abc").exists()

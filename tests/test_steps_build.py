@@ -217,7 +217,11 @@ def test_refs_mirrors_and_packages_change_what_crio_build_does(tmp_path):
 def test_an_existing_clone_is_refreshed_not_cloned_again(tmp_path):
     tree = tmp_path / "cri-o"
     assert commands(clone_actions("file:///srv/cri-o", "v1.0.0", tree))[0][:2] == ("git", "clone")
-    (tree / ".git").mkdir(parents=True)
+    (tree / ".git").mkdir(parents=True)  # a clone that did not finish: started again
+    assert commands(clone_actions("file:///srv/cri-o", "v1.0.0", tree))[:2] == [
+        ("rm", "-rf", "--", str(tree)), ("git", "clone", "--no-checkout", "file:///srv/cri-o", str(tree))]
+    (tree / ".git/refs/remotes/origin").mkdir(parents=True)
+    (tree / ".git/refs/remotes/origin/HEAD").write_text("ref: refs/remotes/origin/main\n")
     assert commands(clone_actions("file:///srv/mirror/cri-o", "v1.0.0", tree)) == [
         ("git", "-C", str(tree), "remote", "set-url", "origin", "file:///srv/mirror/cri-o"),
         ("git", "-C", str(tree), "fetch", "--force", "--tags", "origin"),

@@ -77,6 +77,11 @@ def network_env(ctx: Context) -> dict[str, str]:
     return env
 
 
+def clone_complete(git_dir: Path) -> bool:
+    """Did a clone finish? git writes the remote's HEAD ref last, after every object arrived."""
+    return (git_dir / "refs/remotes/origin/HEAD").exists()
+
+
 def clone_actions(url: str, ref: str, directory: Path | str, env: dict[str, str] | None = None,
                   secret_values: tuple[str, ...] = ()) -> list[Run]:
     """Clone `url` into `directory` (or refresh an earlier clone) and check out `ref`.
@@ -87,15 +92,18 @@ def clone_actions(url: str, ref: str, directory: Path | str, env: dict[str, str]
     """
     directory = str(directory)
     network = dict(env or {})
-    if Path(directory, ".git").exists():
+    git_dir = Path(directory, ".git")
+    if clone_complete(git_dir):
         fetch = [
             Run(["git", "-C", directory, "remote", "set-url", "origin", url]),
             Run(["git", "-C", directory, "fetch", "--force", "--tags", "origin"], env=network,
                 timeout=CLONE_TIMEOUT, secret_values=secret_values),
         ]
     else:
-        fetch = [Run(["git", "clone", "--no-checkout", url, directory], env=network, timeout=CLONE_TIMEOUT,
-                     secret_values=secret_values)]
+        # a clone killed half-way leaves a directory git refuses to clone into: start it again
+        fresh = [Run(["rm", "-rf", "--", directory])] if Path(directory).exists() else []
+        fetch = fresh + [Run(["git", "clone", "--no-checkout", url, directory], env=network, timeout=CLONE_TIMEOUT,
+                             secret_values=secret_values)]
     return fetch + [Run(["git", "-C", directory, "checkout", "--force", ref])]
 
 

@@ -199,7 +199,8 @@ def _git_clone(cwd: Path, args: list[str]) -> int:
          f"pack-reused {objects - objects // 50}", delay=seconds * 0.6)
     _err(f"Receiving objects: 100% ({objects}/{objects}), {seconds * 4.9:.2f} MiB | 8.20 MiB/s, done.",
          f"Resolving deltas: 100% ({objects // 3}/{objects // 3}), done.", delay=seconds * 0.1)
-    (target / ".git").mkdir(parents=True, exist_ok=True)
+    (target / ".git/refs/remotes/origin").mkdir(parents=True, exist_ok=True)
+    (target / ".git/refs/remotes/origin/HEAD").write_text("ref: refs/remotes/origin/main\n")
     (target / TREE_MARKER).write_text(json.dumps({"repo": repo, "url": url, "ref": None}))
     if "--no-checkout" not in args and "-n" not in args:
         _checkout_files(target, repo, "main")
