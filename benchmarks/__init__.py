@@ -1,0 +1,1 @@
+"""Performance figures of crio-wizard against their budgets: `python -m benchmarks` (see README, Performance)."""
