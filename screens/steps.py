@@ -31,6 +31,9 @@ from wizard.texts import explanation, t
 
 LOG_LINES = 5000  # on screen; the full output is in the step's log file
 FLUSH_INTERVAL = 1 / 30  # one Log write per frame, however fast the command prints
+# lines written to the screen per frame: the Log measures every line it is given, so during a flood
+# only the newest lines of each frame are shown (the screen shows ~30 anyway; `l` opens the whole log)
+FRAME_LINES = 200
 PROGRESS_INTERVAL = 0.5
 SILENT_AFTER = 10.0  # seconds without output before the progress line says so
 LEARN_PREVIEW_LINES = 8  # lines of a file shown before learn mode writes it
@@ -311,8 +314,7 @@ class StepScreen(Screen[None]):
         if not self.pending_lines:
             return
         lines, self.pending_lines = self.pending_lines, []
-        # lines beyond what the Log keeps would be dropped by it anyway: do not measure them
-        self.query_one(OutputLog).append(lines[-LOG_LINES:])
+        self.query_one(OutputLog).append(lines[-FRAME_LINES:])
 
     def set_row(self, step_id: str, status: str) -> None:
         with suppress(Exception):
