@@ -143,3 +143,24 @@ def test_the_engine_imports_no_textual():
             "assert not [n for n in sys.modules if n.split('.')[0] == 'textual'], 'textual imported'\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_plan_with_the_cn_mirror_uses_it_in_every_layer(tmp_path):
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("mirror: cn\n")
+    plan = wizard("plan", "--simulate", "rocky9", "--state-dir", str(tmp_path / "s"), "--answers", str(answers),
+                  "--format", "sh")
+    assert plan.returncode == 0, plan.stderr
+    layers = {
+        "OS packages": "baseurl=https://mirrors.aliyun.com/rockylinux/",
+        "git sources": "git clone --no-checkout https://gitclone.com/github.com/cri-o/cri-o.git",
+        "Go toolchain": "https://golang.google.cn/dl/go",
+        "Go modules": "GOPROXY=https://goproxy.cn,direct GOSUMDB=sum.golang.google.cn",
+        "release files": "https://ghfast.top/https://github.com/kubernetes-sigs/cri-tools/releases/",
+        "image registries": 'location = "k8s.m.daocloud.io"',
+        "minikube's images": "--image-mirror-country=cn",
+        "minikube itself": "https://ghfast.top/https://github.com/kubernetes/minikube/releases/",
+    }
+    missing = [layer for layer, needle in layers.items() if needle not in plan.stdout]
+    assert not missing, missing
+    assert "https://github.com/cri-o" not in plan.stdout.replace("gitclone.com/github.com", "")

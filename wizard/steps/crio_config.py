@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from wizard import mirrors
 from wizard.actions import Action, Owned, Run, WriteFile
 from wizard.steps.base import Check, Context, Step
 
@@ -98,7 +99,7 @@ def _table(document: dict, dotted: str) -> dict:
 class CrioConfig(Step):
     id = "crio-config"
     title = "CRI-O configuration"
-    inputs = ("kubernetes", "pause_image", "cgroup_manager", "oci_runtime")
+    inputs = ("kubernetes", "pause_image", "cgroup_manager", "oci_runtime", "mirror")
     after = ("crio-build",)
     typical_seconds = 2.0
 
@@ -112,6 +113,10 @@ class CrioConfig(Step):
         # policy (signature checks) must not be replaced, so it is written only when missing
         if not ctx.exists(POLICY):
             actions.append(WriteFile(POLICY, render_policy()))
+        registry_mirrors = mirrors.registries_conf(ctx.answers)
+        if registry_mirrors:
+            # image pulls (the pause image, the cluster's images) try the mirror first
+            actions.append(WriteFile(mirrors.REGISTRIES_CONF, registry_mirrors))
         return actions
 
     async def detect(self, ctx: Context) -> bool:
@@ -163,6 +168,8 @@ class CrioConfig(Step):
 
     def owns(self, ctx: Context) -> Owned:
         files = [CRIO_CONF, DROP_IN]
+        if mirrors.registries_conf(ctx.answers):
+            files.append(mirrors.REGISTRIES_CONF)
         # policy.json is the wizard's only when it is exactly what this step writes (else a package shipped it)
         if ctx.read(POLICY) == render_policy():
             files.append(POLICY)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 
+from wizard import mirrors
 from wizard.actions import Action, Owned, RemoveFile, Run, Symlink, WriteFile
 from wizard.answers import Answers
 from wizard.steps import flannel
@@ -55,14 +56,14 @@ def proxy_env(answers: Answers) -> dict[str, str]:
 def start_argv(answers: Answers) -> list[str]:
     # --driver=none, not the seed's --vm-driver=none: that spelling is deprecated (DOMAIN.md step 10)
     return [MINIKUBE, "start", "--driver=none", "--container-runtime=cri-o",
-            f"--kubernetes-version={answers.pins.kubernetes}", *cni_flags(answers)]
+            f"--kubernetes-version={answers.pins.kubernetes}", *cni_flags(answers), *mirrors.minikube_flags(answers)]
 
 
 class Minikube(Step):
     id = "minikube"
     title = "minikube (none driver)"
     inputs = ("scope", "kubernetes", "pod_cidr", "flannel.style", "flannel.backend", "downloads.minikube",
-              "proxy.http", "proxy.https", "proxy.no_proxy")
+              "proxy.http", "proxy.https", "proxy.no_proxy", "mirror")
     # runtime-check's pod must not meet minikube restarting crio; with --cni=flannel the flannel binary must be there
     after = ("crio-config", "crio-service", "crictl", "root-path", "cni-plugins", "runtime-check", "flannel-cni")
     scopes = ("cluster", "cluster+flannel")
@@ -77,7 +78,7 @@ class Minikube(Step):
         # downloaded into the work directory (named relative to it), then installed on the host
         download = f"minikube-{pins.minikube}-linux-{arch}"
         workdir = str(ctx.workdir)
-        url = release_url(answers.get("downloads.minikube"), pins.minikube, arch)
+        url = mirrors.download_url(answers, release_url(answers.get("downloads.minikube"), pins.minikube, arch))
         actions: list[Action] = [
             Run(("curl", "-fsSL", "-o", download, url), cwd=workdir, env=env, timeout=600, secret_values=secrets),
             Run(("install", "-m", "0755", download, MINIKUBE), cwd=workdir),
