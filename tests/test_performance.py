@@ -19,10 +19,10 @@ def imported_modules(*argv: str) -> set[str]:
     return {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
 
 
-def test_version_and_help_import_neither_textual_nor_asyncio_nor_the_engine():
+def test_version_and_help_import_neither_textual_nor_asyncio_nor_the_engine_nor_shutil():
     for flag in ("--version", "--help"):
         modules = imported_modules(flag)
-        heavy = {name for name in modules if name.split(".")[0] in ("textual", "asyncio", "yaml", "jsonschema")}
+        heavy = {name for name in modules if name.split(".")[0] in ("textual", "asyncio", "yaml", "jsonschema", "shutil")}
         assert not heavy, f"{flag} imports {sorted(heavy)}"
         assert not {name for name in modules if name.startswith("wizard.") and name != "wizard.cli"}, flag
 
