@@ -1,4 +1,4 @@
-"""--jobs: independent steps run side by side, dependents wait, a failure starts nothing new, one job keeps the order."""
+"""--jobs: independent steps run side by side, dependents wait, a failure starts nothing new, one job keeps order."""
 
 from __future__ import annotations
 
