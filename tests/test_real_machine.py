@@ -74,21 +74,26 @@ def _local_repository(path: Path) -> str:
     return f"file://{path}"
 
 
+def conmon_on_this_host(tmp_path: Path, url: str, ref: str, emit=lambda event: None) -> Executor:
+    """An executor for the real conmon step on this machine, building into tmp_path."""
+    chosen = answers.from_mapping({
+        "install": {"prefix": str(tmp_path / "prefix")}, "workdir": str(tmp_path / "work"),
+        "sources": {"conmon": {"url": url, "ref": ref}},
+    })
+    host = Host(root=Path("/"), facts=read_facts(Path("/")), env=dict(os.environ))
+    state = tmp_path / "state"
+    state.mkdir(exist_ok=True)
+    ctx = Context(answers=chosen, host=host, state_dir=state)
+    return Executor(ctx, Journal.load(state), Runner(env=host.env, default_cwd=state), emit)
+
+
 @pytest.mark.skipif(not (shutil.which("git") and shutil.which("make") and shutil.which("cc")),
                     reason="needs git, make and a C compiler (.ci/run installs them)")
 async def test_the_build_step_clones_a_real_repository_at_its_ref_and_builds_it_with_make(tmp_path):
     url = _local_repository(tmp_path / "upstream")
-    prefix = tmp_path / "prefix"
-    chosen = answers.from_mapping({
-        "install": {"prefix": str(prefix)}, "workdir": str(tmp_path / "work"),
-        "sources": {"conmon": {"url": url, "ref": "v2.2.1"}},
-    })
-    host = Host(root=Path("/"), facts=read_facts(Path("/")), env=dict(os.environ))
-    state = tmp_path / "state"
-    state.mkdir()
+    prefix, state = tmp_path / "prefix", tmp_path / "state"
     seen: list = []
-    ctx = Context(answers=chosen, host=host, state_dir=state)
-    executor = Executor(ctx, Journal.load(state), Runner(env=host.env, default_cwd=state), seen.append)
+    executor = conmon_on_this_host(tmp_path, url, "v2.2.1", seen.append)
     outcome = await executor.run_step(executor.step(Conmon.id))
     assert outcome.status == "verified", outcome.failure
     assert (prefix / "bin/conmon").stat().st_mode & 0o111
@@ -104,16 +109,7 @@ async def test_the_build_step_clones_a_real_repository_at_its_ref_and_builds_it_
 
 @pytest.mark.skipif(not shutil.which("git"), reason="needs git")
 async def test_a_ref_that_does_not_exist_fails_the_step_with_gits_message(tmp_path):
-    url = _local_repository(tmp_path / "upstream")
-    chosen = answers.from_mapping({
-        "install": {"prefix": str(tmp_path / "prefix")}, "workdir": str(tmp_path / "work"),
-        "sources": {"conmon": {"url": url, "ref": "v9.9.9"}},
-    })
-    host = Host(root=Path("/"), facts=read_facts(Path("/")), env=dict(os.environ))
-    state = tmp_path / "state"
-    state.mkdir()
-    ctx = Context(answers=chosen, host=host, state_dir=state)
-    executor = Executor(ctx, Journal.load(state), Runner(env=host.env, default_cwd=state), lambda event: None)
+    executor = conmon_on_this_host(tmp_path, _local_repository(tmp_path / "upstream"), "v9.9.9")
     outcome = await executor.run_step(executor.step(Conmon.id))
     assert outcome.status == "failed"
     assert "checkout --force v9.9.9" in outcome.failure.reason
@@ -140,15 +136,7 @@ async def test_a_clone_killed_half_way_is_started_again(tmp_path):
     # what a kill during `git clone` leaves: a .git with objects on the way but no remote HEAD yet
     (work / "conmon/.git/objects/pack").mkdir(parents=True)
     (work / "conmon/.git/objects/pack/tmp_pack_abc").write_bytes(b"PACK")
-    chosen = answers.from_mapping({
-        "install": {"prefix": str(tmp_path / "prefix")}, "workdir": str(work),
-        "sources": {"conmon": {"url": url, "ref": "v2.2.1"}},
-    })
-    host = Host(root=Path("/"), facts=read_facts(Path("/")), env=dict(os.environ))
-    state = tmp_path / "state"
-    state.mkdir()
-    ctx = Context(answers=chosen, host=host, state_dir=state)
-    executor = Executor(ctx, Journal.load(state), Runner(env=host.env, default_cwd=state), lambda event: None)
+    executor = conmon_on_this_host(tmp_path, url, "v2.2.1")
     outcome = await executor.run_step(executor.step(Conmon.id))
     assert outcome.status == "verified", outcome.failure
     assert not (work / "conmon/.git/objects/pack/tmp_pack_abc").exists()
