@@ -306,6 +306,11 @@ def fix_plan(match: Match, ctx: Context) -> tuple[list[Action], dict]:
             if document is None:
                 continue
             if kind == "json_set":
+                if body["key"] not in document:
+                    # a new key goes first (where cniVersion sits in a conflist), so the preview shows it
+                    reordered = {body["key"]: body["value"], **document}
+                    document.clear()
+                    document.update(reordered)
                 document[body["key"]] = body["value"]
             else:
                 _table(document, body["table"], body["path"])[body["key"]] = body["value"]
