@@ -390,7 +390,8 @@ async def test_output_stays_responsive_while_a_command_prints_100000_lines(tmp_p
         await until(pilot, lambda: isinstance(app.screen, SummaryScreen), timeout=30, what="the summary")
         streamed_for = time.monotonic() - streaming_since
     assert log.line_count <= LOG_LINES
-    assert "100000" in log.lines
+    # the newest lines reach the screen: the last number printed (100,000 or more, until the release)
+    assert max(int(line) for line in log.lines if line.isdigit()) >= 100000
     # one Log write per frame at most, however many batches the runner delivered
     assert len(writes) <= streamed_for * 30 + 10, (len(writes), streamed_for)
 
