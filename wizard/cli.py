@@ -237,17 +237,29 @@ def run_cancellable(coroutine) -> int:
     import asyncio
     import signal
 
+    stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    # a signal while asyncio sets up its loop is remembered, and acted on once the handlers are in place
+    arrived: list[int] = []
+    previous = {signum: signal.signal(signum, lambda signum, _frame: arrived.append(signum)) for signum in stopping}
+
     async def guarded():
         task = asyncio.current_task()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for signum in stopping:
             loop.add_signal_handler(signum, task.cancel)
         try:
+            if arrived:
+                coroutine.close()  # never started: nothing to undo
+                return EXIT_INTERRUPTED
             return await coroutine
         except asyncio.CancelledError:
             return EXIT_INTERRUPTED
 
-    return asyncio.run(guarded())
+    try:
+        return asyncio.run(guarded())
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":
