@@ -11,9 +11,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
-from screens.widgets import HostBanner, TitleBar, localize_bindings, shown_path
+from screens.widgets import HostBanner, KeyBar, TitleBar, localize_bindings, shown_path
 from wizard import answers as answers_module
 from wizard import pins
 from wizard.assets import asset_path
@@ -138,7 +138,7 @@ class ChoicesScreen(Screen[None]):
         with Horizontal(id="buttons"):
             yield Button(t("choices.save", lang), variant="primary", id="save", action="screen.save", compact=True)
             yield Button(t("key.back", lang), id="back", action="screen.back", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(f"#{field_id(FIELDS[0][0])}").focus()

@@ -7,9 +7,9 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Log
+from textual.widgets import Log
 
-from screens.widgets import HostBanner, TitleBar, localize_bindings, shown_path
+from screens.widgets import HostBanner, KeyBar, TitleBar, localize_bindings, shown_path
 from wizard.texts import t
 
 
@@ -28,7 +28,7 @@ class FullLogScreen(Screen[None]):
         yield TitleBar(t("failure.log_path", lang, path=shown_path(self.log_path)))
         yield HostBanner(self.app.session.host.simulated, lang)
         yield Log(id="full-log", auto_scroll=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         log = self.query_one(Log)

@@ -9,9 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
-from screens.widgets import HostBanner, TitleBar, localize_bindings, shown_text, status_label, step_title
+from screens.widgets import HostBanner, KeyBar, TitleBar, localize_bindings, shown_text, status_label, step_title
 from wizard.actions import WriteFile
 from wizard.executor import describe, mask
 from wizard.steps.base import Context, Step
@@ -75,7 +75,7 @@ class PlanScreen(Screen[None]):
                 status = records[step.id].status if step.id in records else "pending"
                 yield Static(step_plan_text(executor.ctx, step, index, len(steps), status, lang),
                              classes="plan-step", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#plan-body").focus()

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Log, Static
+from textual.widgets import Button, Log, Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from screens.explain import ExplainScreen
@@ -20,7 +20,7 @@ from screens.failure import FailurePanel
 from screens.fix_preview import FixPreviewDialog
 from screens.full_log import FullLogScreen
 from screens.skip_confirm import SkipConfirmDialog
-from screens.widgets import (STATUS_MARKS, HostBanner, TitleBar, duration_text, localize_bindings, shown_text,
+from screens.widgets import (STATUS_MARKS, HostBanner, KeyBar, TitleBar, duration_text, localize_bindings, shown_text,
                              status_label, step_title)
 from wizard import events
 from wizard.actions import Action, WriteFile
@@ -146,7 +146,7 @@ class StepScreen(Screen[None]):
                                         compact=True)
                         button.can_focus = False  # the keys act on the screen, not on a focused button
                         yield button
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.set_interval(FLUSH_INTERVAL, self.flush_output)

@@ -7,9 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
-from screens.widgets import (HostBanner, TitleBar, duration_text, localize_bindings, shown_path, status_label,
+from screens.widgets import (HostBanner, KeyBar, TitleBar, duration_text, localize_bindings, shown_path, status_label,
                              step_title)
 from wizard.executor import Executor
 from wizard.texts import t
@@ -76,7 +76,7 @@ class SummaryScreen(Screen[None]):
         yield HostBanner(executor.ctx.host.simulated, lang)
         with VerticalScroll(id="summary-body"):
             yield Static(summary_text(executor, lang, self.app.run_elapsed()), markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def action_back(self) -> None:
         self.dismiss()

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from rich.table import Table
+from typing import Iterator
+
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions
+from rich.segment import Segment
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from screens.choices import ChoicesScreen
 from screens.plan_review import PlanScreen
-from screens.widgets import HostBanner, TitleBar, localize_bindings, shown_path, shown_text
+from screens.widgets import HostBanner, KeyBar, TitleBar, localize_bindings, shown_path, shown_text
 from wizard import preflight
 from wizard.texts import t
 
@@ -47,20 +51,42 @@ def host_text(app) -> Text:
     return text
 
 
-def preflight_table(results: list, lang: str) -> Table:
+def preflight_table(results: list, lang: str) -> PreflightList:
     """Each check with its status as a mark and a word; hints for what did not pass."""
-    table = Table(box=None, show_header=False, expand=True, padding=(0, 1, 0, 0))
-    table.add_column(no_wrap=True)
-    table.add_column(no_wrap=True)
-    table.add_column(ratio=1, overflow="fold")
+    rows = []
     for result in results:
         mark = PREFLIGHT_MARKS.get(result.status, "?")
         style = "" if result.status == "pass" else "bold"
         detail = shown_text(result.detail)
         if result.status != "pass" and result.fix_hint:
             detail += f" → {shown_text(result.fix_hint)}"
-        table.add_row(result.name, Text(f"{mark} {t('preflight.' + result.status, lang)}", style=style), detail)
-    return table
+        rows.append((result.name, Text(f"{mark} {t('preflight.' + result.status, lang)}", style=style), detail))
+    return PreflightList(rows)
+
+
+class PreflightList:
+    """Rows of check name, status and detail in three columns; a long detail wraps under itself.
+
+    Rich's Table lays out the same rows in about 15 ms, and Textual renders the list several times while the
+    welcome screen first appears: these plain lines take well under a millisecond.
+    """
+
+    def __init__(self, rows: list[tuple[str, Text, str]]) -> None:
+        self.rows = rows
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        name_width = max((cell_len(name) for name, _, _ in self.rows), default=0)
+        status_width = max((status.cell_len for _, status, _ in self.rows), default=0)
+        indent = name_width + status_width + 2
+        detail_width = max(20, options.max_width - indent)
+        for name, status, detail in self.rows:
+            lines = Text(detail).wrap(console, detail_width, overflow="fold") or [Text()]
+            first = Text.assemble(name + " " * (name_width - cell_len(name) + 1), status,
+                                  " " * (status_width - status.cell_len + 1), lines[0])
+            # segments, not Text: the console would wrap each Text again
+            for line in (first, *(Text(" " * indent) + line for line in lines[1:])):
+                yield from line.render(console)
+                yield Segment.line()
 
 
 class WelcomeScreen(Screen[None]):
@@ -97,7 +123,7 @@ class WelcomeScreen(Screen[None]):
                 button = Button(t(label, lang), action=action, id=f"button-{name}", compact=True)
                 button.can_focus = False
                 yield button
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.refresh_facts()

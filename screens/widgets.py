@@ -1,10 +1,14 @@
-"""Pieces every screen shares: translated key bindings, status marks, paths as shown, the simulated-host banner."""
+"""Pieces every screen shares: translated key bindings, the key bar, status marks, paths as shown, the simulated-host
+banner."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
 
+from rich.style import Style
+from rich.text import Text
+from textual import events
 from textual.binding import BindingsMap
 from textual.dom import DOMNode
 from textual.widgets import Static
@@ -22,6 +26,7 @@ STATUS_MARKS = {
     "interrupted": "■",
     "invalidated": "↻",
 }
+DIMMED = Style(dim=True)  # a key that exists on this screen but cannot be used yet
 
 
 def status_label(status: str, lang: str) -> str:
@@ -81,3 +86,63 @@ class HostBanner(Static):
         label = t("simulated.label", lang, profile=simulated_profile) if simulated_profile else ""
         super().__init__(label, markup=False)
         self.display = bool(simulated_profile)
+
+
+class KeyBar(Static):
+    """The bottom line: the keys the screen answers to now, each clickable.
+
+    Textual's Footer mounts a widget per key and rebuilds them all whenever the bindings may have changed,
+    which cost a fifth of a second at every screen's start; this is one line of text, redrawn only when the
+    keys it shows change.
+    """
+
+    COMPONENT_CLASSES = {"key-bar--key", "key-bar--description"}
+
+    def __init__(self) -> None:
+        super().__init__(markup=False)
+        self.shown: tuple = ()  # (key display, description, enabled) of each key, as last drawn
+        self.spans: list[tuple[int, int, str, bool]] = []  # (first column, end column, key, enabled)
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+        self.bindings_changed(self.screen)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def keys(self) -> list[tuple[str, str, str, bool]]:
+        """(key, key display, description, enabled) of each shown binding, one per action, in binding order."""
+        keys, actions = [], set()
+        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            if binding.show and binding.action not in actions:
+                actions.add(binding.action)
+                keys.append((binding.key, self.app.get_key_display(binding), binding.description, enabled))
+        return keys
+
+    def bindings_changed(self, screen) -> None:
+        if not self.is_attached or screen is not self.screen:
+            return
+        keys = self.keys()
+        shown = tuple(key[1:] for key in keys)
+        if shown == self.shown:
+            return
+        self.shown = shown
+        key_style = self.get_component_rich_style("key-bar--key")
+        description_style = self.get_component_rich_style("key-bar--description")
+        text, self.spans = Text(no_wrap=True, overflow="ellipsis"), []
+        for key, display, description, enabled in keys:
+            start = text.cell_len
+            dimmed = None if enabled else DIMMED
+            text.append(f" {display} ", key_style + dimmed)
+            text.append(f"{description} ", description_style + dimmed)
+            self.spans.append((start, text.cell_len, key, enabled))
+        self.update(text)
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, key, enabled in self.spans:
+            if start <= event.x < end:
+                if enabled:
+                    self.app.simulate_key(key)
+                else:
+                    self.app.bell()
+                return

@@ -25,6 +25,7 @@ from screens.skip_confirm import SkipConfirmDialog
 from screens.steps import LOG_LINES, StepScreen
 from screens.summary import SummaryScreen
 from screens.welcome import WelcomeScreen
+from screens.widgets import KeyBar
 from tests.tuihelp import BrokenStep, FakeStep, open_session, text_of, until, until_idle, use_steps
 from wizard.journal import Journal
 from wizard.texts import explanation, t
@@ -305,6 +306,22 @@ async def test_plan_review_shows_commands_and_diffs_against_the_host(tmp_path, m
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, WelcomeScreen), what="the welcome screen")
     assert statuses(tmp_path / "s") == {}  # reviewing changed nothing
+
+
+async def test_the_key_bar_shows_the_screens_keys_and_a_click_presses_one(tmp_path, monkeypatch, sessions):
+    use_steps(monkeypatch, [FakeStep("host-prep", ["true"])])
+    app = make_app(sessions(tmp_path / "s"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, WelcomeScreen) and app.screen.results is not None,
+                    what="the preflight checks")
+        bar = app.screen.query_one(KeyBar)
+        assert [shown[0] for shown in bar.shown] == ["⏎", "c", "p", "q", "?"]
+        assert text_of(bar).startswith(" ⏎ Run  c Your choices  p Review the plan ")
+        start, end, key, enabled = next(span for span in bar.spans if span[2] == "p")
+        assert enabled and end > start
+        await pilot.click(KeyBar, offset=(start + 1, 0))
+        await until(pilot, lambda: isinstance(app.screen, PlanScreen), what="the plan, by a click on its key")
+        assert app.screen.query_one(KeyBar).shown != bar.shown  # the plan screen's own keys
 
 
 async def test_explain_help_and_full_log(tmp_path, monkeypatch, sessions):
