@@ -19,6 +19,7 @@ from wizard.actions import Action
 from wizard.assets import asset_path
 from wizard.executor import Executor
 from wizard.session import Session
+from wizard.startup import release_collection
 from wizard.steps.base import Step
 
 EXIT_OK, EXIT_STOPPED, EXIT_INTERRUPTED = 0, 1, 130
@@ -48,10 +49,14 @@ class CrioWizardApp(App[None]):
         self.run_started_at: float | None = None
         self.run_finished_at: float | None = None
         localize_bindings(self, self.lang)
+        self.build_executor()
+
+    def get_default_screen(self) -> WelcomeScreen:
+        # the welcome screen is the bottom of the stack itself: no blank screen is laid out before it
+        return WelcomeScreen()
 
     def on_mount(self) -> None:
-        self.build_executor()
-        self.push_screen(WelcomeScreen())
+        self.call_after_refresh(release_collection)  # start-up is over once the first screen is shown
         resume_at = self.resume_candidate()
         if resume_at is not None:
             self.push_screen(ResumeDialog(self.executor.step(resume_at)), self._resume_answered)

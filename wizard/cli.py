@@ -147,6 +147,9 @@ def _options(args: argparse.Namespace):
 
 
 def main(argv: list[str] | None = None) -> int:
+    from wizard.startup import hold_collection
+
+    hold_collection()  # released once the session is open, or once the TUI's first screen is shown
     try:
         return _main(argv)
     except KeyboardInterrupt:
@@ -202,7 +205,11 @@ def _main(argv: list[str] | None) -> int:
 
 def _dispatch(command: str | None, args: argparse.Namespace, session) -> int:
     from wizard import commands
+    from wizard.startup import release_collection
 
+    if command is None and not getattr(args, "plain", False) and sys.stdout.isatty():
+        return commands.tui(session)  # the app releases the collector once its first screen is shown
+    release_collection()
     if command == "plan":
         return commands.plan(session, args.format)
     if command == "status":
@@ -213,9 +220,7 @@ def _dispatch(command: str | None, args: argparse.Namespace, session) -> int:
         return commands.reset(session, yes=args.yes, dry_run=args.dry_run, journal_only=args.journal_only)
     if command == "run":
         return commands.run(session, yes=args.yes, from_step=args.from_step, only=args.only, fix=args.fix)
-    if getattr(args, "plain", False) or not sys.stdout.isatty():
-        return commands.run(session, yes=False, from_step=None, only=None, fix=False)
-    return commands.tui(session)
+    return commands.run(session, yes=False, from_step=None, only=None, fix=False)  # --plain, or not a terminal
 
 
 def _validate(path: str) -> int:
