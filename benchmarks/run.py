@@ -8,13 +8,17 @@ budget is about: machines here are noisy, ratios much less so. Nothing is instal
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
+import select
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,16 +139,57 @@ def startup_figures(runs: int) -> list[Figure]:
     return figures
 
 
+def first_paint_seconds(state_dir: str) -> float:
+    """Seconds from starting `crio-wizard --simulate rocky9` in a terminal (a pseudo-terminal of 120x40) until
+    the welcome screen with its preflight results has arrived there; then q quits it."""
+    from screens.welcome import PREFLIGHT_MARKS
+    from wizard.texts import t
+
+    # a check that passed (the simulated host passes most): shown once the preflight results are
+    marker = f"{PREFLIGHT_MARKS['pass']} {t('preflight.pass', 'en')}".encode()
+    master, terminal = os.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    env = child_env() | {"TERM": "xterm-256color", "COLORTERM": "truecolor"}
+    began = time.monotonic()
+    process = subprocess.Popen([*wizard_command(), "--simulate", "rocky9", "--state-dir", state_dir], cwd=REPO,
+                               env=env, stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True)
+    os.close(terminal)
+    shown, painted = b"", None
+    try:
+        while process.poll() is None or select.select([master], [], [], 0)[0]:
+            if time.monotonic() - began > 30:
+                raise RuntimeError(f"no first screen within 30 s: {shown[-2000:]!r}")
+            if not select.select([master], [], [], 0.5)[0]:
+                continue
+            try:
+                chunk = os.read(master, 1 << 16)
+            except OSError:  # EIO: the program closed the terminal
+                break
+            shown += chunk
+            if painted is None and marker in shown:
+                painted = time.monotonic()
+                os.write(master, b"q")  # and read on, so its goodbye never blocks on a full terminal
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+    if painted is None:
+        raise RuntimeError(f"crio-wizard exited with {process.returncode} before its first screen: "
+                           f"{shown[-2000:]!r}")
+    return painted - began
+
+
 def first_paint_figure(runs: int) -> Figure:
     seconds = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="crio-wizard-bench-") as state:
-            began = time.monotonic()
-            result, _ = scenario("first-paint", state)
-            seconds.append(result["painted_at"] - began)
+            seconds.append(first_paint_seconds(state))
     value = median(seconds)
     return Figure("TUI first screen painted", f"{value:.2f} s", value, 1.0, "<= 1.0 s",
-                  note=f"process start to {result['screen']} rendered (run_test, simulated rocky9)")
+                  note="`crio-wizard --simulate rocky9` in a 120x40 pseudo-terminal: start to the welcome "
+                       "screen with its preflight results")
 
 
 def flood_figures(runs: int, lines: int) -> list[Figure]:

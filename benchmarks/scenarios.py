@@ -161,22 +161,6 @@ def flood_tui(state_dir: str, lines: str) -> dict:
     return result
 
 
-def first_paint(state_dir: str) -> dict:
-    """As `crio-wizard --simulate rocky9` starts the TUI: open the session, build the app, show the first screen."""
-    session = open_session(state_dir)
-    from screens.app import make_app
-
-    app = make_app(session)
-
-    async def paint() -> tuple[float, str]:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()  # composed, mounted and rendered
-            return time.monotonic(), type(app.screen).__name__
-
-    painted, screen = asyncio.run(paint())
-    return {"painted_at": painted, "screen": screen}
-
-
 def write_c_project(directory: Path, files: int = 16, functions: int = 30) -> Path:
     """A C program whose -O2 build takes a few seconds on two cores."""
     source = directory / "src"
@@ -253,7 +237,6 @@ def build_phase(state_dir: str, jobs: str, speed: str) -> dict:
 SCENARIOS = {
     "flood-headless": flood_headless,
     "flood-tui": flood_tui,
-    "first-paint": first_paint,
     "make-cpu": make_cpu,
     "build-phase": build_phase,
 }
