@@ -136,6 +136,14 @@ def test_identical_write_is_a_no_op(effects: FileEffects, sandbox: Path) -> None
     assert stat.S_IMODE(written.stat().st_mode) == 0o600, "a different mode is a change"
 
 
+def test_an_identical_write_still_removes_what_a_killed_write_left(effects: FileEffects, sandbox: Path) -> None:
+    effects.write_file("/etc/crictl.yaml", "debug: false\n")
+    left = sandbox / "etc/.crictl.yaml.kd_e_10k.tmp"  # as mkstemp names it; a kill came before the rename
+    left.write_text("debug: tr")
+    assert effects.write_file("/etc/crictl.yaml", "debug: false\n") is None
+    assert sorted(path.name for path in (sandbox / "etc").iterdir()) == ["crictl.yaml"]
+
+
 def test_identical_existing_file_is_not_recorded(effects: FileEffects, sandbox: Path) -> None:
     existing = sandbox / "etc/containers/policy.json"
     existing.parent.mkdir(parents=True)

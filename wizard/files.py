@@ -151,7 +151,10 @@ class FileEffects:
         data = content.encode("utf-8") if isinstance(content, str) else content
         target = self.host_path(path)
         if _has_content(target, data, mode):
-            return None  # an unchanged file keeps its mtime, so re-runs do not look like changes
+            # an unchanged file keeps its mtime, so re-runs do not look like changes; what a killed earlier
+            # write left beside it goes all the same
+            remove_stale_temps(target)
+            return None
         backup = self._record_original(path, target)
         atomic_write(target, data, mode)
         return backup
