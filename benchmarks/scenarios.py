@@ -130,7 +130,8 @@ def flood_tui(state_dir: str, lines: str) -> dict:
         return screen is None or not screen.is_mounted or screen.phase == "running"
 
     def flooding() -> bool:  # the step's command has started
-        return app.step_screen is not None and app.step_screen.action_started is not None
+        screen = app.step_screen
+        return screen is not None and screen.current is not None and screen.current.action is not None
 
     async def drive() -> dict:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -148,9 +149,9 @@ def flood_tui(state_dir: str, lines: str) -> dict:
                 if len(handled) == before and not running():
                     break  # the step ended and the summary took the key
                 answered = handled[-1] if len(handled) > before else time.monotonic()
-                latencies.append((pressed - app.step_screen.started_at, answered - pressed))
-            screen = app.step_screen
-            seconds = (screen.finished_at or time.monotonic()) - screen.started_at  # StepStarted to StepFinished
+                latencies.append((pressed - app.step_screen.current.started_at, answered - pressed))
+            step_run = app.step_screen.current
+            seconds = (step_run.finished_at or time.monotonic()) - step_run.started_at  # StepStarted to StepFinished
             verified = app.executor.journal.record(step.id).status == "verified"
         # (seconds into the step, seconds until handled) per press
         return {"ok": verified, "seconds": seconds, "key_presses": latencies,

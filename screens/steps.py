@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
+from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual import work
@@ -87,8 +88,22 @@ class StepRow(Static):
         self.app.push_screen(ExplainScreen(self.step))
 
 
+@dataclass
+class StepActivity:
+    """What the screen shows of one started step: its start, its newest command, its checks, its end."""
+
+    started: events.StepStarted
+    started_at: float
+    last_output_at: float
+    action: events.ActionStarted | None = None
+    checks: list[Check] = field(default_factory=list)
+    finished_at: float | None = None
+
+
 class StepScreen(Screen[None]):
-    """Runs the steps one at a time from a worker; the user decides what happens after a failure."""
+    """Runs the steps from a worker, as many at a time as the executor's `jobs` allows; the user decides what
+    happens after a failure. One step is shown in detail (progress, command, checks): the first running one
+    in the recipe's order, or the last one that ran; the others running are named on the progress line."""
 
     BINDINGS = [
         Binding("enter", "continue", "key.continue", id="run"),
@@ -106,14 +121,12 @@ class StepScreen(Screen[None]):
         self.executor = executor
         self.worker: Worker | None = None
         self.pending_lines: list[str] = []
-        self.current_id: str | None = None  # the step being run, or the last one run
+        self.activities: dict[str, StepActivity] = {}  # the steps started on this screen, by id
+        self.current_id: str | None = None  # the step shown in detail
+        self.failures: dict[str, events.Failure] = {}  # why each step that failed here failed
+        self.failed_step_id: str | None = None  # the failure the run stopped at
         self.failure: events.Failure | None = None
         self.problem: str | None = None  # an engine error or a fix that did not work
-        self.checks: list[Check] = []
-        self.started_at = self.last_output_at = 0.0
-        self.finished_at: float | None = None
-        self.step_started: events.StepStarted | None = None
-        self.action_started: events.ActionStarted | None = None
         self.learner_ready = asyncio.Event()
         self.learn_explained: set[str] = set()
         self.summary_due = False
@@ -121,6 +134,15 @@ class StepScreen(Screen[None]):
     @property
     def lang(self) -> str:
         return self.app.lang
+
+    @property
+    def current(self) -> StepActivity | None:
+        return self.activities.get(self.current_id) if self.current_id else None
+
+    def running_ids(self) -> list[str]:
+        """The steps running now, in the recipe's order."""
+        return [step.id for step in self.executor.steps
+                if step.id in self.activities and self.activities[step.id].finished_at is None]
 
     def compose(self) -> ComposeResult:
         localize_bindings(self, self.lang)
@@ -155,20 +177,18 @@ class StepScreen(Screen[None]):
         self.query_one("#checks").display = False
         self.query_one(Log).focus()
         self.watch_phase(self.phase)
-        self.run_from(0)
+        self.run_steps()
 
     # -- driving the executor --------------------------------------------------------------------
 
-    def run_from(self, index: int, fix: events.Failure | None = None) -> None:
-        self.worker = self.drive(index, fix)
-
-    def index_of(self, step_id: str) -> int:
-        return [step.id for step in self.executor.steps].index(step_id)
+    def run_steps(self, fix: events.Failure | None = None) -> None:
+        self.worker = self.drive(fix)
 
     @work(group="steps", exclusive=True, exit_on_error=False)
-    async def drive(self, start_index: int, fix: events.Failure | None = None) -> None:
-        """Run from `start_index` on, one step at a time; stop at the first step that is not verified."""
-        self.failure = self.problem = None
+    async def drive(self, fix: events.Failure | None = None) -> None:
+        """Apply `fix` first if given, then run every step not done yet; after a failure no step starts, the
+        running ones finish, and the screen shows the failure the run stopped at."""
+        self.failure = self.problem = self.failed_step_id = None
         self.phase = "running"
         if fix is not None:
             self.pending_lines.append(f"==> {fix.step_id}: " + t("key.fix", self.lang))
@@ -180,16 +200,13 @@ class StepScreen(Screen[None]):
                 self.failure = fix
                 self.phase = "failed"
                 return
-        for step in self.executor.steps[start_index:]:
-            self.current_id = step.id
-            self.select_row(step.id)
-            if await self.executor.already_done(step):
-                continue
-            outcome = await self.executor.run_step(step)
-            if outcome.status != "verified":
-                self.failure = outcome.failure
-                self.phase = "failed"
-                return
+        if not await self.executor.run():
+            self.current_id = self.failed_step_id or self.current_id
+            if self.current_id is not None:
+                self.select_row(self.current_id)
+            self.failure = self.failures.get(self.failed_step_id) if self.failed_step_id else None
+            self.phase = "failed"
+            return
         self.phase = "done"
         if self.app.screen is self:
             self.app.show_summary()
@@ -250,8 +267,13 @@ class StepScreen(Screen[None]):
     def show_event(self, event: events.Event) -> None:
         """Called synchronously by the executor (same event loop): cheap updates only; output is batched."""
         if isinstance(event, events.OutputLines):
-            self.pending_lines.extend(event.lines)
-            self.last_output_at = self.app.clock()
+            if self.executor.jobs > 1:  # steps may run side by side: each line says whose it is
+                prefix = f"[{event.step_id}] "
+                self.pending_lines.extend(prefix + line for line in event.lines)
+            else:
+                self.pending_lines.extend(event.lines)
+            with suppress(KeyError):
+                self.activities[event.step_id].last_output_at = self.app.clock()
         elif isinstance(event, events.StepStarted):
             self.step_begins(event)
         elif isinstance(event, events.StepAlreadyDone):
@@ -259,9 +281,12 @@ class StepScreen(Screen[None]):
             self.set_row(event.step_id, status)
             self.pending_lines.append(f"==> [{event.index}/{event.total}] {event.step_id}: {event.reason}")
         elif isinstance(event, events.ActionStarted):
-            self.action_started = event
-            self.pending_lines.append(shown_text(event.description))
-            self.last_output_at = self.app.clock()
+            activity = self.activities.get(event.step_id)
+            if activity is not None:  # (a fix's commands run before its step starts again)
+                activity.action = event
+                activity.last_output_at = self.app.clock()
+            prefix = f"[{event.step_id}] " if self.executor.jobs > 1 else ""
+            self.pending_lines.append(prefix + shown_text(event.description))
             self.refresh_action()
         elif isinstance(event, events.ActionFinished):
             if event.timed_out:
@@ -269,10 +294,13 @@ class StepScreen(Screen[None]):
             elif event.exit_code not in (0, None):
                 self.pending_lines.append(f"[exit {event.exit_code}]")
         elif isinstance(event, events.CheckDone):
-            self.checks.append(event.check)
+            with suppress(KeyError):
+                self.activities[event.step_id].checks.append(event.check)
             self.refresh_checks()
         elif isinstance(event, events.StepFinished):
             self.step_ends(event)
+        elif isinstance(event, events.RunFinished):
+            self.failed_step_id = event.failed_step_id
         elif isinstance(event, events.FixApplied):
             word = t("preflight.pass" if event.ok else "preflight.fail", self.lang)
             self.pending_lines.append(f"==> {event.known_error_id}: {word} ({event.message})")
@@ -280,14 +308,11 @@ class StepScreen(Screen[None]):
                 self.problem = t("failure.fix_failed", self.lang, message=event.message)
 
     def step_begins(self, event: events.StepStarted) -> None:
-        self.step_started = event
-        self.action_started = None
-        self.current_id = event.step_id
-        self.started_at = self.last_output_at = self.app.clock()
-        self.finished_at = None
-        self.checks = []
+        now = self.app.clock()
+        self.activities[event.step_id] = StepActivity(event, started_at=now, last_output_at=now)
+        self.failures.pop(event.step_id, None)
         self.set_row(event.step_id, "running")
-        self.select_row(event.step_id)
+        self.show_in_detail(self.running_ids()[0])
         title = step_title(self.executor.step(event.step_id), self.lang)
         self.pending_lines.append(f"==> [{event.index}/{event.total}] {event.step_id}: {title}")
         self.refresh_checks()
@@ -296,17 +321,28 @@ class StepScreen(Screen[None]):
 
     def step_ends(self, event: events.StepFinished) -> None:
         self.set_row(event.step_id, event.status)
-        if event.step_id != self.current_id:
+        activity = self.activities.get(event.step_id)
+        if activity is None:
             return  # a skip of a step that never started here
-        self.finished_at = self.app.clock()
-        self.action_started = None
+        activity.finished_at = self.app.clock()
+        activity.action = None
         if event.failure is not None:
-            self.failure = event.failure
+            self.failures[event.step_id] = event.failure
         word = status_label(event.status, self.lang)
         self.pending_lines.append(f"<== {event.step_id}: {word}"
                                   + (f" ({shown_text(event.message)})" if event.message else ""))
+        running = self.running_ids()
+        if running and event.step_id == self.current_id:
+            self.show_in_detail(running[0])  # the next one still running
+        self.refresh_checks()
         self.refresh_action()
         self.refresh_progress()
+
+    def show_in_detail(self, step_id: str) -> None:
+        if step_id != self.current_id:
+            self.current_id = step_id
+            self.select_row(step_id)
+            self.refresh_checks()
 
     # -- rendering -------------------------------------------------------------------------------
 
@@ -327,33 +363,38 @@ class StepScreen(Screen[None]):
             self.query_one(f"#row-{step_id}", StepRow).scroll_visible()
 
     def refresh_progress(self) -> None:
-        started = self.step_started
-        if started is None:
+        current = self.current
+        if current is None:
             self.query_one("#progress", Static).update("")
             return
+        started = current.started
         now = self.app.clock()
-        end = self.finished_at if self.finished_at is not None else now
+        end = current.finished_at if current.finished_at is not None else now
         title = step_title(self.executor.step(started.step_id), self.lang)
         parts = [t("progress.step_of", self.lang, index=started.index, total=started.total, title=title)]
         attempt = self.executor.journal.record(started.step_id).attempts  # counts the one running now
         if attempt > 1:
             parts.append(t("progress.attempt", self.lang, attempt=attempt))
-        parts.append(t("progress.elapsed", self.lang, elapsed=duration_text(end - self.started_at)))
-        if self.finished_at is None and self.phase == "running":
-            silent = now - self.last_output_at
+        parts.append(t("progress.elapsed", self.lang, elapsed=duration_text(end - current.started_at)))
+        if current.finished_at is None and self.phase == "running":
+            silent = now - current.last_output_at
             if silent >= SILENT_AFTER:
                 parts.append(t("progress.still_running", self.lang, silent=duration_text(silent)))
             else:
                 parts.append(t("progress.last_output", self.lang, ago=duration_text(silent)))
-            remaining = (started.estimate or 0) - (now - self.started_at)
+            remaining = (started.estimate or 0) - (now - current.started_at)
             if remaining > 0:
                 parts.append(t("progress.estimate_left", self.lang, estimate=duration_text(remaining)))
             else:
                 parts.append(t("progress.estimate_unknown", self.lang))
+        others = [f"{step_id} {duration_text(now - self.activities[step_id].started_at)}"
+                  for step_id in self.running_ids() if step_id != started.step_id]
+        if others:
+            parts.append(t("progress.also_running", self.lang, steps=", ".join(others)))
         self.query_one("#progress", Static).update(" · ".join(parts))
 
     def refresh_action(self) -> None:
-        action = self.action_started
+        action = self.current.action if self.current else None
         label = self.query_one("#action", Static)
         if action is None:
             label.update("")
@@ -362,10 +403,11 @@ class StepScreen(Screen[None]):
         label.update(f"{counter}: {shown_text(action.description)}")
 
     def refresh_checks(self) -> None:
+        checks = self.current.checks if self.current else []
         panel = self.query_one("#checks", Static)
-        panel.display = bool(self.checks) and self.phase != "failed"
+        panel.display = bool(checks) and self.phase != "failed"
         text = Text(t("steps.checks", self.lang) + "\n", style="bold")
-        for check in self.checks:
+        for check in checks:
             mark = "✓ " + t("preflight.pass", self.lang) if check.ok else "✗ " + t("preflight.fail", self.lang)
             text.append(f"{mark}  ", style="bold" if check.ok else "bold reverse")
             text.append(check.name + (f": {check.detail}" if check.detail else "") + "\n")
@@ -408,7 +450,7 @@ class StepScreen(Screen[None]):
             self.app.show_summary()
 
     def action_retry(self) -> None:
-        self.run_from(self.index_of(self.focus_step().id))
+        self.run_steps()  # the failed step first: the ones before it are done
 
     def action_fix(self) -> None:
         failure = self.failure
@@ -417,7 +459,7 @@ class StepScreen(Screen[None]):
 
         def answered(apply: bool | None) -> None:
             if apply:
-                self.run_from(self.index_of(failure.step_id), fix=failure)
+                self.run_steps(fix=failure)
 
         self.app.push_screen(FixPreviewDialog(failure), answered)
 
@@ -427,7 +469,7 @@ class StepScreen(Screen[None]):
         def answered(skip: bool | None) -> None:
             if skip:
                 self.executor.skip(step.id)
-                self.run_from(self.index_of(step.id) + 1)
+                self.run_steps()
 
         self.app.push_screen(SkipConfirmDialog(step), answered)
 

@@ -124,6 +124,22 @@ def test_step_screen_in_learn_mode(snap_compare, wizard_app):
     assert snap_compare(app, terminal_size=SIZE, run_before=learning)
 
 
+def test_two_steps_side_by_side(snap_compare, wizard_app):
+    # both wait for a file that never comes (in the state directory, so the command line shown is fixed);
+    # leaving the app stops them
+    waiting = ["sh", "-c", "while [ ! -e go-on ]; do sleep 0.05; done"]
+
+    async def both_running(pilot):
+        await welcome_ready(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: pilot.app.step_screen.running_ids() == ["crio-build", "conmon"],
+                    what="both steps running")
+        await pilot.pause(0.2)
+
+    app = wizard_app([FakeStep("crio-build", waiting), FakeStep("conmon", waiting)], jobs=2)
+    assert snap_compare(app, terminal_size=SIZE, run_before=both_running)
+
+
 def test_failure_panel(snap_compare, wizard_app):
     assert snap_compare(wizard_app(failing_flannel()), terminal_size=SIZE, run_before=failed)
 

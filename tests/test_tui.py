@@ -22,7 +22,7 @@ from screens.help import HelpScreen
 from screens.plan_review import PlanScreen
 from screens.resume import ResumeDialog
 from screens.skip_confirm import SkipConfirmDialog
-from screens.steps import LOG_LINES, StepScreen
+from screens.steps import LOG_LINES, StepRow, StepScreen
 from screens.summary import SummaryScreen
 from screens.welcome import WelcomeScreen
 from screens.widgets import KeyBar
@@ -118,6 +118,45 @@ async def test_retry_runs_the_failed_step_again(tmp_path, monkeypatch, sessions)
         await until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="the summary")
         assert "attempt 2" in text_of(screen.query_one("#progress"))
     assert Journal.load(tmp_path / "s").record("host-prep").attempts == 2
+
+
+def side_by_side(step_id: str, seconds: float, exit_code: int = 0) -> FakeStep:
+    return FakeStep(step_id, ["sh", "-c", f"echo {step_id} begins; sleep {seconds}; echo {step_id} ends; "
+                                          f"exit {exit_code}"])
+
+
+async def test_steps_that_may_run_side_by_side_are_shown_side_by_side(tmp_path, monkeypatch, sessions):
+    use_steps(monkeypatch, [side_by_side("crio-build", 1.5), side_by_side("conmon", 1)])
+    app = make_app(sessions(tmp_path / "s", jobs=2))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_from_welcome(pilot, app)
+        await until(pilot, lambda: screen.running_ids() == ["crio-build", "conmon"], what="both steps running")
+        assert {row.step.id: row.status for row in screen.query(StepRow)} == {"crio-build": "running",
+                                                                           "conmon": "running"}
+        assert screen.current_id == "crio-build"  # in detail: the first running one in the recipe's order
+        await until(pilot, lambda: "also running: conmon" in text_of(screen.query_one("#progress")),
+                    what="the other running step on the progress line")
+        await until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="the summary")
+        output = screen.query_one(Log).lines
+        for step_id in ("crio-build", "conmon"):  # each line says whose it is
+            assert f"[{step_id}] {step_id} begins" in output and f"[{step_id}] {step_id} ends" in output
+    assert statuses(tmp_path / "s") == {"crio-build": "verified", "conmon": "verified"}
+
+
+async def test_a_failure_beside_a_running_step_waits_for_it_then_shows_the_failure(tmp_path, monkeypatch,
+                                                                                 sessions):
+    use_steps(monkeypatch, [side_by_side("crio-build", 1), side_by_side("conmon", 0, exit_code=3),
+                            FakeStep("crictl", ["true"])])
+    app = make_app(sessions(tmp_path / "s", jobs=2))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_from_welcome(pilot, app)
+        await until_idle(pilot, app)
+        assert screen.phase == "failed"
+        assert screen.failure is not None and screen.failure.step_id == "conmon"
+        assert screen.current_id == "conmon"  # r, s, e and l now act on the failed step
+        assert "[exit 3]" in "\n".join(screen.query_one(Log).lines)
+    # the running build was let finish; crictl never started after the failure
+    assert statuses(tmp_path / "s") == {"crio-build": "verified", "conmon": "failed"}
 
 
 async def test_skip_needs_confirmation_and_is_listed(tmp_path, monkeypatch, sessions):
@@ -452,7 +491,7 @@ async def test_quit_in_the_middle_of_a_build_then_resume_there(tmp_path, session
     app = make_app(first)
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_from_welcome(pilot, app)
-        await until(pilot, lambda: screen.current_id == "crio-build" and screen.action_started is not None,
+        await until(pilot, lambda: screen.current_id == "crio-build" and screen.current.action is not None,
                     timeout=60, what="the CRI-O build")
         await pilot.press("q")
     assert app.return_code == EXIT_INTERRUPTED

@@ -56,9 +56,9 @@ def use_steps(monkeypatch, steps: list[Step]) -> None:
 
 
 def open_session(state_dir: Path, lang: str = "en", sim_speed: float = 0, inject: tuple[str, ...] = (),
-                 answers_path: str | None = None) -> Session:
+                 answers_path: str | None = None, jobs: int = 1) -> Session:
     session = Session.open(Options(simulate="rocky9", sim_speed=sim_speed, state_dir=str(state_dir), lang=lang,
-                                   inject=inject, answers_path=answers_path))
+                                   inject=inject, answers_path=answers_path, jobs=jobs))
     session.acquire()
     return session
 

@@ -30,7 +30,7 @@ class Options:
     timeout_cap: float | None = None  # upper bound for every command's timeout, in seconds
     ignore_checks: frozenset[str] = field(default_factory=frozenset)
     learn: bool = False  # the TUI shows each command before it runs and waits
-    jobs: int = 1  # steps run() may run at once (--jobs); the TUI runs one at a time
+    jobs: int = 1  # steps run() may run at once (--jobs), in the TUI too (not in learn mode)
 
 
 def default_state_dir(simulate: str | None) -> Path:
@@ -131,4 +131,4 @@ class Session:
         runner = self.runner()
         return Executor(self.context(runner), self.journal, runner, emit, before_action=before_action,
                         timeout_cap=self.options.timeout_cap, ignore_checks=self.options.ignore_checks,
-                        jobs=self.options.jobs)
+                        jobs=1 if before_action else self.options.jobs)  # learn mode: one command at a time
