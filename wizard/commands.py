@@ -50,6 +50,8 @@ def _lock(session: Session) -> int | None:
         session.release()
         _err(str(error))
         return EXIT_USAGE
+    if session.stopped_leftovers:
+        _err("stopped what a killed wizard left running: " + ", ".join(session.stopped_leftovers))
     return None
 
 

@@ -51,6 +51,10 @@ class StateLock:
         os.fsync(fd)
         self._fd = fd
 
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
     def release(self) -> None:
         if self._fd is None:
             return

@@ -14,9 +14,12 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from wizard.actions import Run
+
+if TYPE_CHECKING:
+    from wizard.leftovers import LeftoverRegistry
 
 TAIL_LINES = 200
 # A line longer than this is handed on in pieces of this size, so output without newlines cannot exhaust memory.
@@ -259,7 +262,7 @@ class _Child(asyncio.SubprocessProtocol):
             await self.wait_changed(deadline - time.monotonic())
 
 
-def _group_alive(pgid: int) -> bool:
+def group_alive(pgid: int) -> bool:
     """Whether the process group still has a member that is not a zombie (orphaned zombies may never be reaped)."""
     try:
         os.killpg(pgid, 0)
@@ -286,7 +289,7 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-def _signal_group(pgid: int, signum: int) -> None:
+def signal_group(pgid: int, signum: int) -> None:
     try:
         os.killpg(pgid, signum)
     except (ProcessLookupError, PermissionError):
@@ -296,7 +299,7 @@ def _signal_group(pgid: int, signum: int) -> None:
 async def _wait_group_gone(pgid: int, limit: float) -> bool:
     deadline = time.monotonic() + limit
     pause = 0.005
-    while _group_alive(pgid):
+    while group_alive(pgid):
         if time.monotonic() >= deadline:
             return False
         await asyncio.sleep(pause)
@@ -306,9 +309,9 @@ async def _wait_group_gone(pgid: int, limit: float) -> bool:
 
 async def _kill_group(pgid: int) -> None:
     """SIGTERM the whole group, SIGKILL what is left after TERM_GRACE seconds."""
-    _signal_group(pgid, signal.SIGTERM)
+    signal_group(pgid, signal.SIGTERM)
     if not await _wait_group_gone(pgid, TERM_GRACE):
-        _signal_group(pgid, signal.SIGKILL)
+        signal_group(pgid, signal.SIGKILL)
         await _wait_group_gone(pgid, KILL_GRACE)
 
 
@@ -348,12 +351,15 @@ class Runner:
         default_cwd: Path,
         heartbeat_after: float = 10.0,
         secret_values: tuple[str, ...] = (),
+        leftovers: LeftoverRegistry | None = None,
     ) -> None:
         self._env = dict(env)
         self._default_cwd = Path(default_cwd)
         self._heartbeat_after = heartbeat_after
         self._secret_values = tuple(secret_values)
         self._running: set[_Child] = set()
+        # each command is recorded there while it runs, so a wizard killed meanwhile can be cleaned up after
+        self._leftovers = leftovers
 
     async def run(
         self,
@@ -493,6 +499,8 @@ class Runner:
             env=env,
             start_new_session=True,  # its own process group, so a kill reaches grandchildren too
         )
+        if self._leftovers is not None:
+            self._leftovers.add(child.transport.get_pid(), argv[0])
         for fd in handlers:
             _widen(child.transport.get_pipe_transport(fd))
         return child
@@ -532,7 +540,10 @@ class Runner:
     async def _wind_down(self, child: _Child, kill: bool) -> None:
         """Kill the group if asked, let the leader be reaped and the pipes drain (bounded), then close."""
         assert child.transport is not None
+        pgid = child.transport.get_pid()
         if kill and not child.finished:
-            await _kill_group(child.transport.get_pid())
+            await _kill_group(pgid)
             await child.wait_until_finished(DRAIN_LIMIT)
         child.transport.close()
+        if self._leftovers is not None:
+            self._leftovers.remove(pgid)

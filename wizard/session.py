@@ -10,6 +10,7 @@ from wizard import answers as answers_module
 from wizard.events import EventSink
 from wizard.host import Host, real_host
 from wizard.journal import Journal
+from wizard.leftovers import LeftoverRegistry
 from wizard.lock import StateLock
 from wizard.runner import Runner
 from wizard.steps.base import Context
@@ -66,6 +67,7 @@ class Session:
         self.state_dir = state_dir
         self.lock = StateLock(state_dir)
         self.journal: Journal | None = None
+        self.stopped_leftovers: list[str] = []
 
     @classmethod
     def open(cls, options: Options) -> "Session":
@@ -82,8 +84,10 @@ class Session:
         return cls(options, host, answers, state_dir)
 
     def acquire(self) -> None:
-        """Take the state lock (LockHeld if another wizard has it) and load the journal."""
+        """Take the state lock (LockHeld if another wizard has it), stop the commands a killed wizard left
+        running (named in `stopped_leftovers`) and load the journal."""
         self.lock.acquire()
+        self.stopped_leftovers = self.leftovers.stop_all()
         self.load_journal()
         self.mark_stale_running_interrupted()
 
@@ -115,9 +119,15 @@ class Session:
     def context(self, runner: Runner | None = None) -> Context:
         return Context(answers=self.answers, host=self.host, state_dir=self.state_dir, runner=runner)
 
+    @property
+    def leftovers(self) -> LeftoverRegistry:
+        return LeftoverRegistry(self.state_dir / "running")
+
     def runner(self) -> Runner:
+        # only a runner of the lock's holder records its commands: the next holder stops what is recorded
         return Runner(env=self.host.env, default_cwd=self.state_dir, heartbeat_after=10.0,
-                      secret_values=self.answers.secret_values())
+                      secret_values=self.answers.secret_values(),
+                      leftovers=self.leftovers if self.lock.held else None)
 
     def executor(self, emit: EventSink, before_action=None):
         from wizard.executor import Executor

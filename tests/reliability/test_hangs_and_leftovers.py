@@ -29,13 +29,8 @@ def forget_fired_fault(root: Path, fault: str) -> None:
     state_file.write_text(json.dumps(data))
 
 
-def test_a_hang_is_cancelled_or_timed_out_and_leaves_no_process(tmp_path, figures):
-    state = tmp_path / "state"
-    root = state / "sim" / "root"
-    prepared = cli("run", *sim_args(state), "--yes", "--only", "build-deps")  # git, make and gcc for conmon
-    assert prepared.returncode == 0, output_of(prepared)[-3000:]
-
-    # cancelled (SIGTERM, as a closed terminal or `kill` sends) while conmon's build hangs
+def hanging_conmon_build(state: Path) -> subprocess.Popen:
+    """A headless run whose conmon build hangs for ever, returned once the build has started."""
     hanging = subprocess.Popen([*WIZARD, "run", *sim_args(state), "--yes", "--only", "conmon", "--inject", "hang"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
                                start_new_session=True)
@@ -43,6 +38,17 @@ def test_a_hang_is_cancelled_or_timed_out_and_leaves_no_process(tmp_path, figure
     for line in hanging.stdout:
         if "mkdir -p bin" in line:  # the build's first line; then it hangs
             break
+    return hanging
+
+
+def test_a_hang_is_cancelled_or_timed_out_and_leaves_no_process(tmp_path, figures):
+    state = tmp_path / "state"
+    root = state / "sim" / "root"
+    prepared = cli("run", *sim_args(state), "--yes", "--only", "build-deps")  # git, make and gcc for conmon
+    assert prepared.returncode == 0, output_of(prepared)[-3000:]
+
+    # cancelled (SIGTERM, as a closed terminal or `kill` sends) while conmon's build hangs
+    hanging = hanging_conmon_build(state)
     time.sleep(0.5)
     assert processes_with(str(root)), "the hanging command is not running: the test would prove nothing"
     started = time.monotonic()
@@ -73,6 +79,28 @@ def test_a_hang_is_cancelled_or_timed_out_and_leaves_no_process(tmp_path, figure
     record = journal_steps(state)["conmon"]
     assert record.status == "failed" and "did not finish within 2s" in record.message
 
+
+
+def test_a_command_that_outlived_a_killed_wizard_is_stopped_by_the_next_one(tmp_path, figures):
+    state = tmp_path / "state"
+    root = state / "sim" / "root"
+    prepared = cli("run", *sim_args(state), "--yes", "--only", "build-deps")
+    assert prepared.returncode == 0, output_of(prepared)[-3000:]
+    hanging = hanging_conmon_build(state)
+    hanging.kill()  # the wizard alone, as the OOM killer would: its command has a process group of its own
+    hanging.communicate(timeout=30)
+    time.sleep(0.5)
+    outlived = processes_with(str(root))
+    assert outlived, "the build did not outlive the wizard: the test would prove nothing"
+
+    resumed = cli("run", *sim_args(state), "--yes", "--only", "conmon")
+    assert resumed.returncode == 0, output_of(resumed)[-3000:]
+    assert "crio-wizard: stopped what a killed wizard left running: make (process group " in resumed.stderr
+    left = processes_with(str(root))
+    count("orphans left", len(left))
+    assert left == [], f"still running beside the resumed build: {left}"
+    assert journal_steps(state)["conmon"].status == "verified"
+    assert not list((state / "running").iterdir()), "a finished command is still recorded as running"
 
 @pytest.fixture
 def tmpfs():
