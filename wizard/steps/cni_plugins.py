@@ -7,13 +7,13 @@ import re
 from wizard import cni
 from wizard.actions import Action, Owned, Run, Symlink
 from wizard.pins import version_at_least
-from wizard.steps.base import Check, Context, Step
+from wizard.steps.base import Check, Context
 from wizard.steps.build_deps import package_install
 from wizard.steps.source_build import (
     GO_BUILD_INPUTS,
     GO_BUILD_TIMEOUT,
     INSTALL_TIMEOUT,
-    choose_go,
+    GoSourceStep,
     clone_source,
     download_action,
     go_env,
@@ -69,17 +69,14 @@ async def supported_cni_versions(ctx: Context, plugin: str = "bridge") -> list[s
         return []
 
 
-class CniPlugins(Step):
+class CniPlugins(GoSourceStep):
     id = "cni-plugins"
+    method_answer = "install.cni_plugins"
     title = "CNI plugins"
     inputs = ("install.cni_plugins", "sources.cni_plugins.url", "sources.cni_plugins.ref", "downloads.cni_plugins",
               *GO_BUILD_INPUTS)
     after = ("build-deps", "go-toolchain")
     typical_seconds = 30.0
-
-    async def prepare(self, ctx: Context) -> None:
-        if ctx.answers.get("install.cni_plugins") == "source":
-            await choose_go(ctx)  # which Go go_env() puts on PATH
 
     def plan(self, ctx: Context) -> list[Action]:
         method = ctx.answers.get("install.cni_plugins")

@@ -7,13 +7,13 @@ import re
 import yaml
 
 from wizard.actions import Action, Owned, Run, WriteFile
-from wizard.steps.base import Check, Context, Step
+from wizard.steps.base import Check, Context
 from wizard.steps.crio_build import crio_version_ok, wanted_crio_version
 from wizard.steps.source_build import (
     GO_BUILD_INPUTS,
     GO_BUILD_TIMEOUT,
     INSTALL_TIMEOUT,
-    choose_go,
+    GoSourceStep,
     clone_source,
     download_action,
     go_env,
@@ -32,17 +32,14 @@ TREE = "cri-tools"
 _FIELD = re.compile(r"^(\w+):\s+(\S+)\s*$", re.MULTILINE)
 
 
-class Crictl(Step):
+class Crictl(GoSourceStep):
     id = "crictl"
+    method_answer = "install.crictl"
     title = "crictl"
     inputs = ("install.crictl", "install.prefix", "sources.cri_tools.url", "sources.cri_tools.ref",
               "downloads.crictl", *GO_BUILD_INPUTS)
     after = ("crio-service",)
     typical_seconds = 15.0
-
-    async def prepare(self, ctx: Context) -> None:
-        if ctx.answers.get("install.crictl") == "source":
-            await choose_go(ctx)  # which Go go_env() puts on PATH
 
     def plan(self, ctx: Context) -> list[Action]:
         # crictl follows the Kubernetes minor, like CRI-O

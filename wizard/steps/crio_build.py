@@ -6,13 +6,13 @@ import re
 
 from wizard.actions import Action, Owned, Run
 from wizard.answers import Answers
-from wizard.steps.base import Check, Context, Step
+from wizard.steps.base import Check, Context
 from wizard.steps.build_deps import package_install
 from wizard.steps.source_build import (
     GO_BUILD_INPUTS,
     GO_BUILD_TIMEOUT,
     INSTALL_TIMEOUT,
-    choose_go,
+    GoSourceStep,
     clone_source,
     first_line,
     go_env,
@@ -58,16 +58,13 @@ def crio_binary(ctx: Context) -> str:
     return prefix_bin(ctx, "crio")
 
 
-class CrioBuild(Step):
+class CrioBuild(GoSourceStep):
     id = "crio-build"
+    method_answer = "install.crio"
     title = "CRI-O"
     inputs = ("install.crio", "install.prefix", "sources.crio.url", "sources.crio.ref", *GO_BUILD_INPUTS)
     after = ("build-deps", "go-toolchain")
     typical_seconds = 150.0
-
-    async def prepare(self, ctx: Context) -> None:
-        if ctx.answers.get("install.crio") == "source":
-            await choose_go(ctx)  # which Go go_env() puts on PATH
 
     def plan(self, ctx: Context) -> list[Action]:
         if ctx.answers.get("install.crio") == "package":

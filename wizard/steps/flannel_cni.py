@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from wizard.actions import Action, Owned, Run
-from wizard.steps.base import Check, Context, Step
+from wizard.steps.base import Check, Context
 from wizard.steps.cni_plugins import CNI_BIN, supported_cni_versions
 from wizard.steps.source_build import (
     GO_BUILD_INPUTS,
     GO_BUILD_TIMEOUT,
     INSTALL_TIMEOUT,
-    choose_go,
+    GoSourceStep,
     clone_source,
     download_action,
     go_env,
@@ -23,18 +23,15 @@ TREE = "flannel-cni-plugin"
 FLANNEL = f"{CNI_BIN}/flannel"
 
 
-class FlannelCni(Step):
+class FlannelCni(GoSourceStep):
     id = "flannel-cni"
+    method_answer = "install.flannel_cni"
     title = "flannel CNI plugin"
     scopes = ("cluster+flannel",)
     inputs = ("install.flannel_cni", "sources.flannel_cni.url", "sources.flannel_cni.ref", "downloads.flannel_cni",
               *GO_BUILD_INPUTS)
     after = ("cni-plugins", "go-toolchain")
     typical_seconds = 40.0
-
-    async def prepare(self, ctx: Context) -> None:
-        if ctx.answers.get("install.flannel_cni") == "source":
-            await choose_go(ctx)  # which Go go_env() puts on PATH
 
     def plan(self, ctx: Context) -> list[Action]:
         method = ctx.answers.get("install.flannel_cni")

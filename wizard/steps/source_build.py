@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import ClassVar
 
 from wizard import mirrors
 from wizard.actions import Run
 from wizard.answers import Answers
 from wizard.pins import version_at_least
-from wizard.steps.base import Context
+from wizard.steps.base import Context, Step
 
 GO_ROOT = "/usr/local/go"  # where the downloaded Go toolchain is unpacked (tar -C /usr/local)
 GO_BIN_DIR = f"{GO_ROOT}/bin"
@@ -140,6 +141,17 @@ async def choose_go(ctx: Context) -> str:
     elif mode != "auto":
         ctx.notes["go_toolchain"] = mode
     return ctx.notes["go_toolchain"]
+
+
+class GoSourceStep(Step):
+    """A step whose install method (the answer named by `method_answer`) may be "source": then it builds Go
+    code, with the toolchain choose_go() picks right before it runs."""
+
+    method_answer: ClassVar[str]
+
+    async def prepare(self, ctx: Context) -> None:
+        if ctx.answers.get(self.method_answer) == "source":
+            await choose_go(ctx)  # which Go go_env() puts on PATH
 
 
 def uses_downloaded_go(ctx: Context) -> bool:
