@@ -48,6 +48,9 @@ def host_text(app) -> Text:
         text.append("\n" + reason, style="bold reverse")
     elif not session.host.is_root_user:
         text.append("\n" + t("welcome.needs_root", lang).strip(), style="bold reverse")
+    if session.stopped_leftovers:
+        text.append("\n" + t("welcome.stopped_leftovers", lang, commands=", ".join(session.stopped_leftovers)),
+                    style="bold")
     return text
 
 

@@ -4,6 +4,7 @@ the forms, and the output panel under 100,000 lines. Real processes on the simul
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -28,6 +29,7 @@ from screens.welcome import WelcomeScreen
 from screens.widgets import KeyBar
 from tests.tuihelp import BrokenStep, FakeStep, open_session, text_of, until, until_idle, use_steps
 from wizard.journal import Journal
+from wizard.leftovers import LeftoverRegistry
 from wizard.texts import explanation, t
 
 SIZE = (120, 36)
@@ -240,6 +242,23 @@ async def test_resume_prompt_offers_the_stopped_step(tmp_path, monkeypatch, sess
         assert "host-prep: verified earlier, still satisfied" in output  # checked again, not run again
     assert statuses(tmp_path / "s") == {"host-prep": "verified", "build-deps": "verified"}
     assert Journal.load(tmp_path / "s").record("host-prep").attempts == 1
+
+
+async def test_the_welcome_screen_says_what_a_killed_wizard_left_running_and_was_stopped(tmp_path, monkeypatch,
+                                                                                        sessions):
+    use_steps(monkeypatch, [FakeStep("host-prep", ["true"])])
+    left = subprocess.Popen(["sleep", "30"], start_new_session=True)  # as a build outlives a `kill -9`
+    try:
+        LeftoverRegistry(tmp_path / "s" / "running").add(left.pid, "/usr/bin/sleep")
+        app = make_app(sessions(tmp_path / "s"))  # taking the lock stops it
+        assert left.wait(timeout=10) == -signal.SIGTERM
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, WelcomeScreen), what="the welcome screen")
+            host = text_of(app.screen.query_one("#host"))
+            assert f"they were stopped before anything else: sleep (process group {left.pid})" in host
+    finally:
+        left.kill()
+        left.wait()
 
 
 # -- learn mode ----------------------------------------------------------------------------------
