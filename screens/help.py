@@ -13,7 +13,8 @@ from screens.widgets import localize_bindings
 from wizard.texts import t
 
 KEYS = (("Enter", "help.key_run"), ("r", "help.key_retry"), ("f", "help.key_fix"), ("s", "help.key_skip"),
-        ("e", "help.key_explain"), ("l", "help.key_log"), ("q", "help.key_quit"), ("? F1", "help.key_help"))
+        ("e", "help.key_explain"), ("l", "help.key_log"), ("n", "help.key_next_running"), ("q", "help.key_quit"),
+        ("? F1", "help.key_help"))
 SECTIONS = (("key.learn", "help.learn_mode"), ("key.resume", "help.resume"), ("help.plain_heading", "help.plain_mode"),
             ("help.serve_heading", "help.serve"))
 

@@ -102,8 +102,9 @@ class StepActivity:
 
 class StepScreen(Screen[None]):
     """Runs the steps from a worker, as many at a time as the executor's `jobs` allows; the user decides what
-    happens after a failure. One step is shown in detail (progress, command, checks): the first running one
-    in the recipe's order, or the last one that ran; the others running are named on the progress line."""
+    happens after a failure. One step is shown in detail (progress, command, checks) while it runs, then the
+    first one still running, or the last one that ran; n shows the next running one; the others running are
+    named on the progress line."""
 
     BINDINGS = [
         Binding("enter", "continue", "key.continue", id="run"),
@@ -112,6 +113,7 @@ class StepScreen(Screen[None]):
         Binding("s", "skip", "key.skip", id="skip"),
         Binding("e", "explain", "key.explain", id="explain"),
         Binding("l", "log", "key.log", id="log"),
+        Binding("n", "next_running", "key.next_running", id="next-running"),
     ]
 
     phase: reactive[str] = reactive("running", init=False)
@@ -312,7 +314,9 @@ class StepScreen(Screen[None]):
         self.activities[event.step_id] = StepActivity(event, started_at=now, last_output_at=now)
         self.failures.pop(event.step_id, None)
         self.set_row(event.step_id, "running")
-        self.show_in_detail(self.running_ids()[0])
+        if self.current is None or self.current.finished_at is not None:
+            self.show_in_detail(event.step_id)  # a step shown in detail keeps its place while it runs
+        self.refresh_bindings()  # n is offered while two or more run
         title = step_title(self.executor.step(event.step_id), self.lang)
         self.pending_lines.append(f"==> [{event.index}/{event.total}] {event.step_id}: {title}")
         self.refresh_checks()
@@ -333,7 +337,8 @@ class StepScreen(Screen[None]):
                                   + (f" ({shown_text(event.message)})" if event.message else ""))
         running = self.running_ids()
         if running and event.step_id == self.current_id:
-            self.show_in_detail(running[0])  # the next one still running
+            self.show_in_detail(running[0])  # the first one still running
+        self.refresh_bindings()
         self.refresh_checks()
         self.refresh_action()
         self.refresh_progress()
@@ -343,6 +348,8 @@ class StepScreen(Screen[None]):
             self.current_id = step_id
             self.select_row(step_id)
             self.refresh_checks()
+            self.refresh_action()
+            self.refresh_progress()
 
     # -- rendering -------------------------------------------------------------------------------
 
@@ -415,6 +422,7 @@ class StepScreen(Screen[None]):
         panel.update(text)
 
     def watch_phase(self, phase: str) -> None:
+        self.flush_output()  # the output so far is on screen before a failure panel or the summary shows
         self.refresh_bindings()
         for action, _label in BUTTONS:
             allowed = self.check_action(action, ())
@@ -429,6 +437,8 @@ class StepScreen(Screen[None]):
         self.refresh_progress()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_running":
+            return len(self.running_ids()) > 1  # hidden unless steps run side by side
         allowed = ALLOWED.get(self.phase, {})
         if action not in allowed:
             return True
@@ -475,6 +485,12 @@ class StepScreen(Screen[None]):
 
     def action_explain(self) -> None:
         self.app.push_screen(ExplainScreen(self.focus_step()))
+
+    def action_next_running(self) -> None:
+        running = self.running_ids()
+        if len(running) > 1:
+            after = running.index(self.current_id) + 1 if self.current_id in running else 0
+            self.show_in_detail(running[after % len(running)])
 
     def action_log(self) -> None:
         self.app.push_screen(FullLogScreen(self.executor.log_path(self.focus_step())))

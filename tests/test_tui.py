@@ -128,16 +128,23 @@ def side_by_side(step_id: str, seconds: float, exit_code: int = 0) -> FakeStep:
 
 
 async def test_steps_that_may_run_side_by_side_are_shown_side_by_side(tmp_path, monkeypatch, sessions):
-    use_steps(monkeypatch, [side_by_side("crio-build", 1.5), side_by_side("conmon", 1)])
+    use_steps(monkeypatch, [side_by_side("crio-build", 3), side_by_side("conmon", 2.5)])
     app = make_app(sessions(tmp_path / "s", jobs=2))
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_from_welcome(pilot, app)
         await until(pilot, lambda: screen.running_ids() == ["crio-build", "conmon"], what="both steps running")
         assert {row.step.id: row.status for row in screen.query(StepRow)} == {"crio-build": "running",
                                                                            "conmon": "running"}
-        assert screen.current_id == "crio-build"  # in detail: the first running one in the recipe's order
+        assert screen.current_id == "crio-build"  # in detail: the first one started
         await until(pilot, lambda: "also running: conmon" in text_of(screen.query_one("#progress")),
                     what="the other running step on the progress line")
+        assert "n" in [shown[0] for shown in screen.query_one(KeyBar).shown]
+        await pilot.press("n")
+        assert screen.current_id == "conmon" and screen.query_one("#row-conmon").has_class("-current")
+        assert "Build conmon" in text_of(screen.query_one("#progress"))
+        assert "also running: crio-build" in text_of(screen.query_one("#progress"))
+        await pilot.press("n")
+        assert screen.current_id == "crio-build"
         await until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="the summary")
         output = screen.query_one(Log).lines
         for step_id in ("crio-build", "conmon"):  # each line says whose it is
