@@ -86,6 +86,22 @@ def test_plan_as_shell_script(tmp_path):
     assert "--vm-driver" not in script
 
 
+def test_a_script_with_masked_credentials_refuses_to_run_until_they_are_put_in(tmp_path):
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("proxy:\n  https: http://builder:s3cret-Pa55@proxy.example.org:3128\n")
+    plan = wizard("plan", "--simulate", "rocky9", "--state-dir", str(tmp_path / "s"), "--answers", str(answers),
+                  "--format", "sh")
+    assert plan.returncode == 0, plan.stderr
+    assert "s3cret-Pa55" not in plan.stdout and "http://***@proxy.example.org:3128" in plan.stdout
+    ran = subprocess.run(["sh", "-c", plan.stdout], capture_output=True, text=True, cwd=tmp_path, timeout=30)
+    assert ran.returncode == 2
+    assert "credentials are masked as *** in this script" in ran.stderr
+    assert not (tmp_path / "s" / "src").exists()  # stopped before its first command
+
+    plain = wizard("plan", "--simulate", "rocky9", "--state-dir", str(tmp_path / "s"), "--format", "sh")
+    assert "credentials are masked" not in plain.stdout  # no credentials, no guard
+
+
 @pytest.mark.parametrize("fault, step, cause", [
     ("missing-package", "build-deps", "No match for argument: gpgme-devel"),
     ("build-failure", "crio-build", "Package gpgme was not found in the pkg-config search path"),

@@ -10,6 +10,13 @@ from wizard.executor import describe, mask
 from wizard.steps.base import Context, Step
 
 HEREDOC_END = "CRIO_WIZARD_EOF"
+# a script whose credentials are masked would send *** to a proxy or a git server: it stops first
+MASKED_GUARD = [
+    "# The answers hold credentials: this script shows each of them as ***. Put them in where *** stands,",
+    "# then delete the next line.",
+    "echo 'crio-wizard plan: credentials are masked as *** in this script: put them in, then delete this line'"
+    " >&2; exit 2",
+]
 
 
 def render_text(ctx: Context, steps: list[Step]) -> str:
@@ -31,19 +38,23 @@ def render_text(ctx: Context, steps: list[Step]) -> str:
 
 
 def render_sh(ctx: Context, steps: list[Step]) -> str:
-    """A script of the same commands and file writes. Every value is quoted with shlex.quote."""
+    """A script of the same commands and file writes. Every value is quoted with shlex.quote. Credentials
+    are masked as ***, and then the script refuses to run until someone has put them in."""
     secrets = ctx.answers.secret_values()
+    body = []
+    for step in steps:
+        body += ["", f"# --- {step.id}: {step.title}"]
+        body += [line for action in step.plan(ctx) for line in _sh_lines(action)]
+    masked = [mask(line, secrets) for line in body]
     out = [
         "#!/bin/sh",
         f"# crio-wizard {__version__}: the plan for {ctx.host.facts.pretty_name}, scope {ctx.answers.scope}.",
         "# Run as root. It stops at the first failing command; the wizard also verifies each step.",
         "set -eu",
-        f"mkdir -p {shlex.quote(str(ctx.state_dir))}",
-        f"cd {shlex.quote(str(ctx.state_dir))}",
     ]
-    for step in steps:
-        out += ["", f"# --- {step.id}: {step.title}"]
-        out += [mask(line, secrets) for action in step.plan(ctx) for line in _sh_lines(action)]
+    if masked != body:
+        out += MASKED_GUARD
+    out += [f"mkdir -p {shlex.quote(str(ctx.state_dir))}", f"cd {shlex.quote(str(ctx.state_dir))}", *masked]
     return "\n".join(out) + "\n"
 
 
