@@ -69,13 +69,18 @@ def test_kill_9_in_the_middle_of_a_step_resumes_at_that_step(tmp_path):
     assert journal_statuses(state)["crio-build"] == "verified"
 
 
-def test_plan_as_shell_script(tmp_path):
+def plan_script(tmp_path: Path, answers_text: str) -> str:
+    """`crio-wizard plan --format sh` on the simulated host for these answers."""
     answers = tmp_path / "answers.yaml"
-    answers.write_text("pod_cidr: 10.233.64.0/18\n")
+    answers.write_text(answers_text)
     plan = wizard("plan", "--simulate", "rocky9", "--state-dir", str(tmp_path / "s"), "--answers", str(answers),
                   "--format", "sh")
     assert plan.returncode == 0, plan.stderr
-    script = plan.stdout
+    return plan.stdout
+
+
+def test_plan_as_shell_script(tmp_path):
+    script = plan_script(tmp_path, "pod_cidr: 10.233.64.0/18\n")
     syntax = subprocess.run(["sh", "-n"], input=script, text=True, capture_output=True)
     assert syntax.returncode == 0, syntax.stderr
     for needle in ("dnf ", "crio config --default", "02-crio.conf", "/etc/crictl.yaml", "--driver=none",
@@ -87,19 +92,13 @@ def test_plan_as_shell_script(tmp_path):
 
 
 def test_a_script_with_masked_credentials_refuses_to_run_until_they_are_put_in(tmp_path):
-    answers = tmp_path / "answers.yaml"
-    answers.write_text("proxy:\n  https: http://builder:s3cret-Pa55@proxy.example.org:3128\n")
-    plan = wizard("plan", "--simulate", "rocky9", "--state-dir", str(tmp_path / "s"), "--answers", str(answers),
-                  "--format", "sh")
-    assert plan.returncode == 0, plan.stderr
-    assert "s3cret-Pa55" not in plan.stdout and "http://***@proxy.example.org:3128" in plan.stdout
-    ran = subprocess.run(["sh", "-c", plan.stdout], capture_output=True, text=True, cwd=tmp_path, timeout=30)
+    script = plan_script(tmp_path, "proxy:\n  https: http://builder:s3cret-Pa55@proxy.example.org:3128\n")
+    assert "s3cret-Pa55" not in script and "http://***@proxy.example.org:3128" in script
+    ran = subprocess.run(["sh", "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=30)
     assert ran.returncode == 2
     assert "credentials are masked as *** in this script" in ran.stderr
     assert not (tmp_path / "s" / "src").exists()  # stopped before its first command
-
-    plain = wizard("plan", "--simulate", "rocky9", "--state-dir", str(tmp_path / "s"), "--format", "sh")
-    assert "credentials are masked" not in plain.stdout  # no credentials, no guard
+    assert "credentials are masked" not in plan_script(tmp_path, "{}\n")  # no credentials, no guard
 
 
 @pytest.mark.parametrize("fault, step, cause", [
