@@ -70,8 +70,8 @@ class MakeStep(Step):
         return [Check("the program was linked", (self.project / "app").is_file())]
 
 
-def open_session(state_dir: str, simulate: str | None = "rocky9", sim_speed: float = 0) -> Session:
-    session = Session.open(Options(simulate=simulate, sim_speed=sim_speed, state_dir=state_dir))
+def open_session(state_dir: str, simulate: str | None = "rocky9", sim_speed: float = 0, jobs: int = 1) -> Session:
+    session = Session.open(Options(simulate=simulate, sim_speed=sim_speed, state_dir=state_dir, jobs=jobs))
     session.acquire()
     return session
 
@@ -111,7 +111,9 @@ def flood_tui(state_dir: str, lines: str) -> dict:
     from screens.app import make_app
     from textual import events as textual_events
 
-    session = open_session(state_dir)
+    from wizard.cli import default_jobs
+
+    session = open_session(state_dir, jobs=default_jobs())  # as `crio-wizard` starts it: output lines are labelled
     step = FloodStep(int(lines))
     # the app builds its executor from the recipe's steps: the tests' seam hands it the flood step instead
     executor_module.steps_in_scope = lambda ctx: [step]

@@ -122,7 +122,9 @@ class StepScreen(Screen[None]):
         super().__init__()
         self.executor = executor
         self.worker: Worker | None = None
-        self.pending_lines: list[str] = []
+        # output not on screen yet, in batches of (label, lines): only the newest lines of a frame are shown,
+        # so only they get their step's label
+        self.pending: list[tuple[str, list[str]]] = []
         self.activities: dict[str, StepActivity] = {}  # the steps started on this screen, by id
         self.current_id: str | None = None  # the step shown in detail
         self.failures: dict[str, events.Failure] = {}  # why each step that failed here failed
@@ -193,7 +195,7 @@ class StepScreen(Screen[None]):
         self.failure = self.problem = self.failed_step_id = None
         self.phase = "running"
         if fix is not None:
-            self.pending_lines.append(f"==> {fix.step_id}: " + t("key.fix", self.lang))
+            self.say(f"==> {fix.step_id}: " + t("key.fix", self.lang))
             try:
                 fixed = await self.executor.apply_fix(fix)
             except FixError as error:
@@ -269,11 +271,7 @@ class StepScreen(Screen[None]):
     def show_event(self, event: events.Event) -> None:
         """Called synchronously by the executor (same event loop): cheap updates only; output is batched."""
         if isinstance(event, events.OutputLines):
-            if self.executor.jobs > 1:  # steps may run side by side: each line says whose it is
-                prefix = f"[{event.step_id}] "
-                self.pending_lines.extend(prefix + line for line in event.lines)
-            else:
-                self.pending_lines.extend(event.lines)
+            self.pending.append((self.label(event.step_id), event.lines))
             with suppress(KeyError):
                 self.activities[event.step_id].last_output_at = self.app.clock()
         elif isinstance(event, events.StepStarted):
@@ -281,20 +279,19 @@ class StepScreen(Screen[None]):
         elif isinstance(event, events.StepAlreadyDone):
             status = self.executor.journal.record(event.step_id).status
             self.set_row(event.step_id, status)
-            self.pending_lines.append(f"==> [{event.index}/{event.total}] {event.step_id}: {event.reason}")
+            self.say(f"==> [{event.index}/{event.total}] {event.step_id}: {event.reason}")
         elif isinstance(event, events.ActionStarted):
             activity = self.activities.get(event.step_id)
             if activity is not None:  # (a fix's commands run before its step starts again)
                 activity.action = event
                 activity.last_output_at = self.app.clock()
-            prefix = f"[{event.step_id}] " if self.executor.jobs > 1 else ""
-            self.pending_lines.append(prefix + shown_text(event.description))
+            self.say(shown_text(event.description), self.label(event.step_id))
             self.refresh_action()
         elif isinstance(event, events.ActionFinished):
             if event.timed_out:
-                self.pending_lines.append(f"[{t('status.interrupted', self.lang)}: {event.duration:.0f}s]")
+                self.say(f"[{t('status.interrupted', self.lang)}: {event.duration:.0f}s]")
             elif event.exit_code not in (0, None):
-                self.pending_lines.append(f"[exit {event.exit_code}]")
+                self.say(f"[exit {event.exit_code}]")
         elif isinstance(event, events.CheckDone):
             with suppress(KeyError):
                 self.activities[event.step_id].checks.append(event.check)
@@ -305,7 +302,7 @@ class StepScreen(Screen[None]):
             self.failed_step_id = event.failed_step_id
         elif isinstance(event, events.FixApplied):
             word = t("preflight.pass" if event.ok else "preflight.fail", self.lang)
-            self.pending_lines.append(f"==> {event.known_error_id}: {word} ({event.message})")
+            self.say(f"==> {event.known_error_id}: {word} ({event.message})")
             if not event.ok:
                 self.problem = t("failure.fix_failed", self.lang, message=event.message)
 
@@ -318,7 +315,7 @@ class StepScreen(Screen[None]):
             self.show_in_detail(event.step_id)  # a step shown in detail keeps its place while it runs
         self.refresh_bindings()  # n is offered while two or more run
         title = step_title(self.executor.step(event.step_id), self.lang)
-        self.pending_lines.append(f"==> [{event.index}/{event.total}] {event.step_id}: {title}")
+        self.say(f"==> [{event.index}/{event.total}] {event.step_id}: {title}")
         self.refresh_checks()
         self.refresh_action()
         self.refresh_progress()
@@ -333,8 +330,7 @@ class StepScreen(Screen[None]):
         if event.failure is not None:
             self.failures[event.step_id] = event.failure
         word = status_label(event.status, self.lang)
-        self.pending_lines.append(f"<== {event.step_id}: {word}"
-                                  + (f" ({shown_text(event.message)})" if event.message else ""))
+        self.say(f"<== {event.step_id}: {word}" + (f" ({shown_text(event.message)})" if event.message else ""))
         running = self.running_ids()
         if running and event.step_id == self.current_id:
             self.show_in_detail(running[0])  # the first one still running
@@ -353,11 +349,27 @@ class StepScreen(Screen[None]):
 
     # -- rendering -------------------------------------------------------------------------------
 
+    def label(self, step_id: str) -> str:
+        """What a step's output lines start with: its name when steps may run side by side."""
+        return f"[{step_id}] " if self.executor.jobs > 1 else ""
+
+    def say(self, line: str, label: str = "") -> None:
+        self.pending.append((label, [line]))
+
     def flush_output(self) -> None:
-        if not self.pending_lines:
+        """Put the newest FRAME_LINES lines of what came since the last frame on screen."""
+        if not self.pending:
             return
-        lines, self.pending_lines = self.pending_lines, []
-        self.query_one(OutputLog).append(lines[-FRAME_LINES:])
+        batches, self.pending = self.pending, []
+        newest: list[list[str]] = []
+        room = FRAME_LINES
+        for label, lines in reversed(batches):
+            if room <= 0:
+                break
+            tail = lines[-room:]
+            newest.append([label + line for line in tail] if label else tail)
+            room -= len(tail)
+        self.query_one(OutputLog).append([line for lines in reversed(newest) for line in lines])
 
     def set_row(self, step_id: str, status: str) -> None:
         with suppress(Exception):
