@@ -205,10 +205,9 @@ class StepScreen(Screen[None]):
                 self.phase = "failed"
                 return
         if not await self.executor.run():
-            self.current_id = self.failed_step_id or self.current_id
-            if self.current_id is not None:
-                self.select_row(self.current_id)
-            self.failure = self.failures.get(self.failed_step_id) if self.failed_step_id else None
+            if self.failed_step_id is not None:
+                self.show_in_detail(self.failed_step_id)
+            self.failure = self.failures.get(self.failed_step_id)
             self.phase = "failed"
             return
         self.phase = "done"
