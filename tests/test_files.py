@@ -143,6 +143,11 @@ def test_an_identical_write_still_removes_what_a_killed_write_left(effects: File
     assert effects.write_file("/etc/crictl.yaml", "debug: false\n") is None
     assert sorted(path.name for path in (sandbox / "etc").iterdir()) == ["crictl.yaml"]
 
+    effects.symlink("/usr/bin/crio", "/usr/local/bin/crio")
+    (sandbox / "usr/bin/.crio.0123456789ab.tmp").symlink_to("/usr/local/bin/cri")  # a link's temp, as named
+    assert effects.symlink("/usr/bin/crio", "/usr/local/bin/crio") is None
+    assert sorted(path.name for path in (sandbox / "usr/bin").iterdir()) == ["crio"]
+
 
 def test_identical_existing_file_is_not_recorded(effects: FileEffects, sandbox: Path) -> None:
     existing = sandbox / "etc/containers/policy.json"

@@ -151,10 +151,7 @@ class FileEffects:
         data = content.encode("utf-8") if isinstance(content, str) else content
         target = self.host_path(path)
         if _has_content(target, data, mode):
-            # an unchanged file keeps its mtime, so re-runs do not look like changes; what a killed earlier
-            # write left beside it goes all the same
-            remove_stale_temps(target)
-            return None
+            return _unchanged(target)
         backup = self._record_original(path, target)
         atomic_write(target, data, mode)
         return backup
@@ -167,7 +164,7 @@ class FileEffects:
         link_path = self.host_path(path)
         link_target = str(self.host_path(target)) if PurePosixPath(target).is_absolute() else target
         if link_path.is_symlink() and os.readlink(link_path) == link_target:
-            return None
+            return _unchanged(link_path)
         backup = self._record_original(path, link_path)
         _atomic_symlink(link_path, link_target)
         return backup
@@ -314,6 +311,13 @@ class FileEffects:
         make_directories(self.backup_dir, 0o700)
         text = yamlio.dump({"entries": self._entries}, sort_keys=False, default_flow_style=False)
         atomic_write(self.manifest_path, text.encode("utf-8"), 0o600)
+
+
+def _unchanged(target: Path) -> None:
+    """A write with nothing to change: the target keeps its mtime, so re-runs do not look like changes, and
+    only what a killed earlier write of it left beside it is removed (as the write itself would have)."""
+    remove_stale_temps(target)
+    return None
 
 
 def _is_entry(entry: object) -> bool:
