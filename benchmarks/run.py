@@ -227,7 +227,8 @@ def flood_figures(runs: int, lines: int) -> list[Figure]:
         Figure(names[0], f"{headless:.2f} s = {headless / peer:.1f}x", headless / peer, 3.0, "<= 3x",
                f"awk | tee {peer:.2f} s", f"{lines_shown}, prefixed, full log on disk"),
         Figure(names[1], f"{tui:.2f} s = {tui / headless:.1f}x", tui / headless, 3.0, "<= 3x",
-               f"headless {headless:.2f} s", f"on-screen log capped at {screen_lines} lines"),
+               f"headless {headless:.2f} s", f"on-screen log capped at {screen_lines} lines, labelled by step "
+               "as with the default --jobs"),
         Figure(names[2], f"{worst_key:.0f} ms", worst_key, 150.0, "<= 150 ms",
                note=f"End pressed every 50 ms from the step's start, {len(presses)} presses in {runs} runs; "
                     f"after its first 0.5 s at most {later:.0f} ms"),
